@@ -1,0 +1,57 @@
+# The README's commands. Each target sets up what it needs in a virtual environment.
+# torch is pinned through constraints.txt: on this CPU machine an unpinned torch would pull GBs of
+# CUDA wheels; on a GPU machine the same pin installs PyPI's CUDA build of torch 2.13.0.
+PYTHON ?= python3
+VENV ?= .venv
+CONSTRAINTS ?= constraints.txt
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
+
+.PHONY: demo test lint typecheck importlint pytest bench train-default wallpapers clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.core: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP) -e ".[train,video,onnx,dev]"
+	@touch $@ $(VENV)/.core
+
+## make demo: deblur the example photos with the model shipped in the package
+demo: $(VENV)/.core
+	$(BIN)/deblur examples/*.jpg -o results/ --force
+	@echo "restored photos are in $(CURDIR)/results/"
+
+## make test: lint, import contracts, types and the test suite
+test: $(VENV)/.dev lint importlint typecheck pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+
+importlint: $(VENV)/.dev
+	$(BIN)/lint-imports --no-cache
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+## make bench: the speed benchmark of the shipped model against fpn_mobilenet and resnet
+bench: $(VENV)/.dev
+	$(BIN)/python benchmarks/inference_speed.py
+
+## make wallpapers: the real photos the default model is trained on (Debian package, needs root)
+wallpapers:
+	@test -d /usr/share/wallpapers/Next || (apt-get update -qq && apt-get install -y -qq plasma-workspace-wallpapers)
+
+## make train-default: re-run the exact training of the shipped model (see src/deblurgan/weights/MODEL_CARD.md)
+train-default: $(VENV)/.dev wallpapers
+	bash scripts/train_default.sh
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

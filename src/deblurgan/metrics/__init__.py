@@ -1,0 +1,1 @@
+"""Metrics on (B, C, H, W) images in [0, 1]."""
