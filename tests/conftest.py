@@ -19,10 +19,12 @@ def _seed_and_threads() -> None:
 def make_image() -> Callable[..., torch.Tensor]:
     """Factory for smooth, seeded test images ``(B, 3, H, W)`` in [0, 1].
 
-    Smooth (a few low-frequency sinusoids plus an edge) so that blur and deblur change them measurably.
+    Smooth (low-frequency sinusoids plus an edge), so blur changes them measurably.
     """
 
-    def factory(batch: int = 1, height: int = 64, width: int = 64, *, seed: int = 0) -> torch.Tensor:
+    def factory(
+        batch: int = 1, height: int = 64, width: int = 64, *, seed: int = 0
+    ) -> torch.Tensor:
         g = torch.Generator().manual_seed(seed)
         ys = torch.linspace(0, 1, height).view(1, 1, height, 1)
         xs = torch.linspace(0, 1, width).view(1, 1, 1, width)

@@ -1,4 +1,4 @@
-"""Name -> constructor registries: the one funnel through which configs, checkpoints and the CLI build things.
+"""Name -> constructor registries: how configs, checkpoints and the CLI build things.
 
 Registered names are public and stable. They appear in configs, checkpoints and the command line,
 so renaming one breaks old runs; add an alias instead.

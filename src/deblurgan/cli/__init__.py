@@ -1,1 +1,1 @@
-"""TODO."""
+"""The ``deblur`` command line: parse, call the library, print, return an exit code (``main``)."""

@@ -1,1 +1,12 @@
-"""TODO."""
+"""Reusable neural-network blocks shared by the models: norms, activations, conv blocks."""
+
+from deblurgan.nn.blocks import (
+    ACTIVATIONS,
+    NORMS,
+    ConvNormAct,
+    ResidualBlock,
+    get_act,
+    get_norm,
+)
+
+__all__ = ["ACTIVATIONS", "NORMS", "ConvNormAct", "ResidualBlock", "get_act", "get_norm"]

@@ -1,0 +1,212 @@
+"""CPU inference speed and memory: the shipped model against fpn_mobilenet and resnet.
+
+Each model runs in a fresh subprocess so that its peak memory (``ru_maxrss``) is its own: the
+worker reports the rise of its peak resident set size over its resident size just before the
+first forward pass (the activations and workspace of inference; the weights are loaded before).
+Times are the median of ``--runs`` timed passes under ``torch.inference_mode`` after
+``--warmup`` untimed ones, on one ``--size`` image through :class:`deblurgan.inference.Deblurrer`
+(padding included, tiling off), with ``--threads`` torch threads.
+
+    python benchmarks/inference_speed.py                      # 1280x720, 2 threads, 5 runs
+    python benchmarks/inference_speed.py --size 640x360 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+MODELS = ("shipped", "fpn_mobilenet", "resnet")
+BASELINE = "fpn_mobilenet"
+DESCRIPTIONS = {
+    "shipped": 'load_generator("default"): the weights shipped in the package',
+    "fpn_mobilenet": "DeblurGAN-v2 FPN-MobileNetV2 at the published width (defaults)",
+    "resnet": "DeblurGAN ResNet generator, 9 blocks, width 64 (defaults)",
+}
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
+        ) from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"width and height must be positive, got {text!r}")
+    return width, height
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _peak_rss_bytes() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # Linux reports KiB
+
+
+def _current_rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return _peak_rss_bytes()  # no /proc: the peak so far is the best lower bound we have
+
+
+def _worker(
+    name: str, width: int, height: int, runs: int, warmup: int, threads: int
+) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(threads)
+    from deblurgan.inference import Deblurrer
+    from deblurgan.models import build_generator, load_generator
+    from deblurgan.models.weights import shipped_weights_path
+
+    if name == "shipped":
+        if not shipped_weights_path("default").is_file():
+            return {
+                "name": name,
+                "skipped": f"no shipped weights at {shipped_weights_path('default')}",
+            }
+        model = load_generator("default")
+    else:
+        model = build_generator(name)
+    arch = getattr(model, "arch_spec", {"name": name})
+    deblurrer = Deblurrer(
+        model, device="cpu", tile_size=max(width, height), tile_overlap=0, threads=threads
+    )
+    blurry = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
+    rss_before = _current_rss_bytes()
+    for _ in range(warmup):
+        deblurrer(blurry)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        deblurrer(blurry)
+        times.append(time.perf_counter() - start)
+    return {
+        "name": name,
+        "arch": arch,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "median_s": statistics.median(times),
+        "times_s": times,
+        "peak_rss_increase_bytes": max(_peak_rss_bytes() - rss_before, 0),
+        "peak_rss_bytes": _peak_rss_bytes(),
+    }
+
+
+def _run_worker(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    width, height = args.size
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        name,
+        "--size",
+        f"{width}x{height}",
+        "--runs",
+        str(args.runs),
+        "--warmup",
+        str(args.warmup),
+        "--threads",
+        str(args.threads),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = result.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        return {"name": name, "skipped": f"worker failed: {tail[0]}"}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _get(record: dict[str, Any] | None, key: str) -> float | None:
+    return None if record is None else float(record[key])
+
+
+def _ratio(value: float, base: float | None) -> str:
+    return "-" if not base else f"{value / base:.2f}x"
+
+
+def _print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    width, height = args.size
+    import torch
+
+    print(
+        f"CPU inference, {width}x{height}, {args.threads} thread(s), median of {args.runs} "
+        f"(after {args.warmup} warm-up), torch {torch.__version__}, "
+        f"{platform.processor() or platform.machine()}"
+    )
+    base = next((r for r in results if r["name"] == BASELINE and "skipped" not in r), None)
+    header = ["model", "arch", "params", "time", "vs fpn", "peak mem +", "vs fpn", "params vs fpn"]
+    rows = [header]
+    for r in results:
+        if "skipped" in r:
+            continue
+        mib = r["peak_rss_increase_bytes"] / 2**20
+        rows.append(
+            [
+                r["name"],
+                r["arch"]["name"],
+                f"{r['parameters'] / 1e6:.2f} M",
+                f"{r['median_s'] * 1000:.0f} ms",
+                _ratio(r["median_s"], _get(base, "median_s")),
+                f"{mib:.0f} MiB",
+                _ratio(r["peak_rss_increase_bytes"], _get(base, "peak_rss_increase_bytes")),
+                _ratio(r["parameters"], _get(base, "parameters")),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print(
+            "  ".join(
+                cell.rjust(w) if i >= 2 else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    for r in results:
+        if "skipped" in r:
+            print(f"note: {r['name']} skipped: {r['skipped']}")
+    print("peak mem +: rise of the worker's peak RSS over its RSS before the first forward pass")
+    for name in MODELS:
+        print(f"  {name}: {DESCRIPTIONS[name]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=_size, default=(1280, 720), help="WIDTHxHEIGHT (1280x720)")
+    parser.add_argument("--runs", type=_positive, default=5, help="timed runs per model (5)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (1)")
+    parser.add_argument("--threads", type=_positive, default=2, help="torch threads (2)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
+    parser.add_argument("--json", action="store_true", help="also print the raw results as JSON")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        width, height = args.size
+        print(json.dumps(_worker(args.worker, width, height, args.runs, args.warmup, args.threads)))
+        return 0
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(MODELS))
+    if unknown:
+        parser.error(f"unknown models {unknown}; choose from {', '.join(MODELS)}")
+    results = [_run_worker(name, args) for name in names]
+    _print_table(results, args)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

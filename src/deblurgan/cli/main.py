@@ -1,0 +1,83 @@
+"""The ``deblur`` command: restore images, or dispatch to a subcommand (``models``, ``train``).
+
+``deblur INPUT...`` restores files, folders and glob patterns. When the first argument is the name
+of a subcommand, that subcommand runs instead, so a file literally named ``models`` or ``train``
+must be given as ``./models``. Subcommands import their dependencies only when they run:
+``deblur train`` is the only one that loads Lightning and Hydra.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+__all__ = ["SUBCOMMANDS", "main", "run"]
+
+
+def _models(argv: list[str]) -> int:
+    from deblurgan.cli.models import models_main
+
+    return models_main(argv)
+
+
+def _train(argv: list[str]) -> int:
+    try:
+        from deblurgan.training.cli import train_main
+    except ImportError as exc:
+        print(
+            "deblur train: error: training needs the 'train' extra "
+            f"(pip install 'deblurgan[train]'): {exc}",
+            file=sys.stderr,
+        )
+        return 2
+    return int(train_main(argv))
+
+
+#: Subcommand name -> handler taking the remaining arguments and returning an exit code.
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"models": _models, "train": _train}
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``deblur`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
+
+    Exit codes: 0 success, 1 some inputs failed, 2 usage error (bad option, unknown model),
+    130 interrupted.
+
+    Args:
+        argv: the arguments after the program name.
+
+    Example:
+        >>> main(["--version"])  # doctest: +ELLIPSIS
+        deblur ...
+        0
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in SUBCOMMANDS:
+            return SUBCOMMANDS[args[0]](args[1:])
+        from deblurgan.cli.restore import restore_main
+
+        return restore_main(args)
+    except SystemExit as exc:  # argparse's --help, --version and usage errors
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        print("deblur: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    """Console-script entry point: ``sys.exit(main())``."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,406 @@
+"""``deblur INPUT...``: restore image files, folders and glob patterns with a generator.
+
+Outputs go next to each input as ``<stem>_deblurred<ext>``, into a folder (``-o DIR``), or to one
+file (``-o FILE.ext``, one input). An input is never overwritten, not even with ``--force``; other
+existing outputs are replaced only with ``--force``. A bad file does not stop the run: every
+failure is listed at the end and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deblurgan.io import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    WRITE_EXTENSIONS,
+    ImageError,
+    find_images,
+)
+
+__all__ = ["Job", "build_parser", "plan_jobs", "restore_main"]
+
+_PROG = "deblur"
+_EPILOG = """\
+subcommands (give them first):
+  deblur models [--json]     generator architectures and shipped weights
+  deblur train ...           train a model (needs the 'train' extra; see deblur train --help)
+
+A file literally named 'models' or 'train' must be given as ./models or ./train.
+Quote glob patterns ('shots/*.jpg') so that deblur expands them, on every shell.
+
+exit codes: 0 all restored, 1 some inputs failed, 2 usage error (bad option, unknown model)
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _quality(text: str) -> int:
+    value = _positive_int(text)
+    if value > 100:
+        raise argparse.ArgumentTypeError(f"expected an integer from 1 to 100, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the restore command."""
+    from deblurgan import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Remove motion blur from photos with a GAN generator (DeblurGAN-v2).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="a folder (created; each output is OUT/<input name>), or a file name with an image "
+        "extension when there is one input. Default: <stem>_deblurred<ext> next to each input",
+    )
+    parser.add_argument(
+        "-m",
+        "--model",
+        default="default",
+        help="shipped weights name, checkpoint file (.safetensors, .pt) or http(s) URL "
+        "(default: %(default)s; see 'deblur models')",
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "fp16", "bf16"),
+        default="fp32",
+        help="fp16 needs CUDA; bf16 works on CUDA and CPU (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tile-size",
+        type=_positive_int,
+        default=1024,
+        metavar="N",
+        help="restore larger images in overlapping N x N tiles (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tile-overlap",
+        type=_non_negative_int,
+        default=64,
+        metavar="N",
+        help="overlap between tiles, blended smoothly (default: %(default)s)",
+    )
+    parser.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for torch")
+    parser.add_argument(
+        "-r", "--recursive", action="store_true", help="also restore images in subfolders"
+    )
+    parser.add_argument(
+        "-f",
+        "--force",
+        action="store_true",
+        help="replace existing outputs (inputs are never overwritten)",
+    )
+    parser.add_argument(
+        "--quality",
+        type=_quality,
+        default=95,
+        metavar="Q",
+        help="JPEG/WebP quality 1-100 (default: %(default)s)",
+    )
+    limit = parser.add_mutually_exclusive_group()
+    limit.add_argument(
+        "--max-pixels",
+        type=_positive_int,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="refuse images of more than N pixels (bomb guard; default: %(default)s)",
+    )
+    limit.add_argument("--no-max-pixels", action="store_true", help="no limit on the image size")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar or summary (failures still print)",
+    )
+    parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
+    return parser
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to restore: where it comes from and where it goes."""
+
+    source: Path
+    target: Path
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def _is_file_output(output: str) -> bool:
+    """``-o`` names a file when it has an image extension and is not an existing folder."""
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        return False
+    return path.suffix.lower() in {*IMAGE_EXTENSIONS, *WRITE_EXTENSIONS}
+
+
+_OUTPUT_TAG = "_deblurred"
+
+
+def _expand_inputs(
+    inputs: Sequence[str], *, recursive: bool, skip_outputs: bool, failures: list[str]
+) -> tuple[list[tuple[Path, Path]], int]:
+    """Every image found as ``(source, name relative to its input)``, and how many were skipped.
+
+    Bad inputs go to ``failures``. With ``skip_outputs``, files that folders and patterns turn up
+    named ``*_deblurred.*`` (the outputs of an earlier run) are skipped; named files never are.
+    """
+    found: list[tuple[Path, Path]] = []
+    seen: set[Path] = set()
+    skipped = 0
+    for item in inputs:
+        try:
+            paths = find_images([item], recursive=recursive)
+        except ImageError as exc:
+            failures.append(str(exc))
+            continue
+        root = Path(item)
+        named = root.is_file()
+        for path in paths:
+            key = path.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            if skip_outputs and not named and path.stem.endswith(_OUTPUT_TAG):
+                skipped += 1
+                continue
+            relative = Path(path.name)
+            if root.is_dir():
+                with contextlib.suppress(ValueError):
+                    relative = path.relative_to(root)
+            found.append((path, relative))
+    return found, skipped
+
+
+def plan_jobs(
+    sources: Sequence[tuple[Path, Path]],
+    *,
+    output: str | None,
+    force: bool,
+    failures: list[str],
+) -> list[Job]:
+    """Choose each output path and drop (into ``failures``) those that must not be written.
+
+    An output that is an input (same resolved path, or the same file through a link) is refused
+    even with ``force``; so is an output shared by two inputs; an existing output without
+    ``force`` is skipped.
+
+    Args:
+        sources: ``(source, relative name)`` pairs, the name used under an output folder.
+        output: the ``-o`` argument, or ``None`` for ``<stem>_deblurred<ext>`` beside the input.
+        force: replace existing outputs.
+        failures: receives one ``"<path>: <problem>"`` line per refused output.
+
+    Returns:
+        The jobs to run, in input order.
+
+    Example:
+        >>> failures: list[str] = []
+        >>> [str(j.target) for j in plan_jobs([(Path("a/b.png"), Path("b.png"))], output=None,
+        ...                                   force=False, failures=failures)]
+        ['a/b_deblurred.png']
+    """
+    from deblurgan.inference.files import output_suffix
+
+    file_output = output is not None and _is_file_output(output)
+    input_paths = {source.resolve() for source, _ in sources}
+    input_ids = {i for i in (_file_identity(source) for source, _ in sources) if i is not None}
+    claimed: dict[Path, Path] = {}
+    jobs: list[Job] = []
+    for source, relative in sources:
+        suffix = output_suffix(source)
+        if output is None:
+            target = source.with_name(f"{source.stem}{_OUTPUT_TAG}{suffix}")
+        elif file_output:
+            target = Path(output)
+        else:
+            target = Path(output) / relative.with_suffix(suffix)
+        key = target.resolve()
+        if key in input_paths or (target.exists() and _file_identity(target) in input_ids):
+            failures.append(
+                f"{source}: refusing to write {target}: it is an input file "
+                "(inputs are never overwritten, not even with --force)"
+            )
+        elif key in claimed:
+            failures.append(f"{source}: output {target} is also the output of {claimed[key]}")
+        elif target.exists() and not force:
+            failures.append(f"{source}: output {target} exists (use --force to replace it)")
+        else:
+            claimed[key] = source
+            jobs.append(Job(source, target))
+    return jobs
+
+
+@contextlib.contextmanager
+def _log_to_stderr(quiet: bool) -> Iterator[None]:
+    """Show the library's warnings (``deblurgan.*`` loggers) on stderr while the command runs."""
+    logger = logging.getLogger("deblurgan")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{_PROG}: %(levelname)s: %(message)s"))
+    handler.setLevel(logging.ERROR if quiet else logging.WARNING)
+    previous_level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > handler.level:
+        logger.setLevel(handler.level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _describe_failure(source: Path, exc: BaseException) -> str:
+    message = _one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+    if not message:
+        message = type(exc).__name__
+    return message if message.startswith(str(source)) else f"{source}: {message}"
+
+
+def _load(args: argparse.Namespace) -> Any:
+    """The Deblurrer for the command's options; raises ValueError with a one-line reason."""
+    from deblurgan.inference import Deblurrer
+    from deblurgan.models import load_generator
+
+    try:
+        model = load_generator(args.model)
+    except Exception as exc:
+        detail = _one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+        raise ValueError(f"cannot load model {args.model!r}: {detail}") from exc
+    return Deblurrer(
+        model,
+        device=args.device,
+        precision=args.precision,
+        tile_size=args.tile_size,
+        tile_overlap=args.tile_overlap,
+        threads=args.threads,
+    )
+
+
+def restore_main(argv: Sequence[str]) -> int:
+    """Run the restore command; returns the exit code (argparse exits with 2 on usage errors)."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    failures: list[str] = []
+    output: str | None = args.output
+    sources, skipped = _expand_inputs(
+        args.inputs, recursive=args.recursive, skip_outputs=output is None, failures=failures
+    )
+    if output is not None:
+        if _is_file_output(output):
+            if Path(output).suffix.lower() not in WRITE_EXTENSIONS:
+                parser.error(
+                    f"cannot write {Path(output).suffix!r} files (-o {output}); "
+                    f"use one of {' '.join(WRITE_EXTENSIONS)}"
+                )
+            if len(sources) > 1:
+                parser.error(
+                    f"-o {output} names one file but {len(sources)} images were found; "
+                    "give a folder instead"
+                )
+        elif Path(output).exists() and not Path(output).is_dir():
+            parser.error(f"-o {output} exists and is not a folder")
+
+    with _log_to_stderr(args.quiet):
+        try:
+            deblurrer = _load(args)
+        except ValueError as exc:
+            print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        jobs = plan_jobs(sources, output=output, force=args.force, failures=failures)
+        if not args.quiet:
+            arch = getattr(deblurrer.model, "arch_spec", {}).get(
+                "name", type(deblurrer.model).__name__
+            )
+            print(
+                f"{_PROG}: model {args.model} ({arch}) on {deblurrer.device}, "
+                f"{deblurrer.precision}; {len(jobs)} image(s) to restore",
+                file=sys.stderr,
+            )
+            if skipped:
+                print(
+                    f"{_PROG}: skipped {skipped} earlier output(s) named *{_OUTPUT_TAG}.*",
+                    file=sys.stderr,
+                )
+        restored = _run_jobs(deblurrer, jobs, args, failures)
+
+    if not args.quiet or failures:
+        print(f"{restored} restored, {len(failures)} failed")
+        sys.stdout.flush()
+    for line in failures:
+        print(line, file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _run_jobs(
+    deblurrer: Any, jobs: list[Job], args: argparse.Namespace, failures: list[str]
+) -> int:
+    from tqdm import tqdm
+
+    from deblurgan.inference.files import deblur_file
+
+    max_pixels = None if args.no_max_pixels else args.max_pixels
+    show = not args.quiet and sys.stderr.isatty()
+    restored = 0
+    with tqdm(total=len(jobs), file=sys.stderr, disable=not show, unit="image", desc=_PROG) as bar:
+        for job in jobs:
+            bar.set_postfix_str(job.source.name, refresh=False)
+            try:
+                deblur_file(
+                    deblurrer, job.source, job.target, max_pixels=max_pixels, quality=args.quality
+                )
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a bad file must not stop the batch
+                failures.append(_describe_failure(job.source, exc))
+            else:
+                restored += 1
+            bar.update()
+    return restored

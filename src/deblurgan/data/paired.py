@@ -1,0 +1,233 @@
+"""Real blurry/sharp pairs stored in parallel folders (the GoPro layout of Nah et al., 2017)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from deblurgan.data.registries import DATASETS
+from deblurgan.data.transforms import item_generator, random_crop_pair, random_flip_pair
+from deblurgan.io import IMAGE_EXTENSIONS, read_image
+
+__all__ = ["ImagePair", "PairedFolderDataset", "find_pairs"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImagePair:
+    """One blurry/sharp pair: both paths, a display name and the ``(height, width)`` size."""
+
+    blurry: Path
+    sharp: Path
+    name: str
+    size: tuple[int, int]
+
+
+def _image_files(folder: Path, extensions: frozenset[str]) -> dict[str, Path]:
+    return {
+        p.name: p
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.suffix.lower() in extensions
+    }
+
+
+def _header_size(path: Path) -> tuple[int, int]:
+    """``(height, width)`` from the image header only (no pixel decoding)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return int(image.height), int(image.width)
+
+
+def find_pairs(
+    root: str | Path,
+    *,
+    blur_dir: str = "blur",
+    sharp_dir: str = "sharp",
+    extensions: Sequence[str] = tuple(IMAGE_EXTENSIONS),
+    min_size: int | None = None,
+) -> list[ImagePair]:
+    """Pair ``root/blur_dir/NAME`` with ``root/sharp_dir/NAME`` and validate every pair.
+
+    If ``root`` has no ``blur_dir``/``sharp_dir`` of its own, every folder below it that holds
+    them is a sequence (GoPro: ``train/<sequence>/blur/000047.png``); names are then prefixed with
+    the sequence path. Validation reads image headers only.
+
+    Args:
+        root: dataset folder.
+        blur_dir: name of the blurry folder(s).
+        sharp_dir: name of the sharp folder(s).
+        extensions: image file extensions to pair (case-insensitive).
+        min_size: if given, images smaller than this in either side are errors.
+
+    Returns:
+        The pairs, sorted by name.
+
+    Raises:
+        ValueError: listing every file without a partner, pairs of different sizes, unreadable
+            or too small files, or saying that no pairs were found.
+
+    Example:
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> root = Path(tempfile.mkdtemp())
+        >>> for side in ("blur", "sharp"):
+        ...     (root / side).mkdir()
+        ...     Image.new("RGB", (8, 6)).save(root / side / "a.png")
+        >>> [(p.name, p.size) for p in find_pairs(root)]
+        [('a', (6, 8))]
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a folder")
+    exts = frozenset(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
+    if (root / blur_dir).is_dir() or (root / sharp_dir).is_dir():
+        groups = [root]
+    else:
+        candidates = {p.parent for p in root.rglob(blur_dir) if p.is_dir()}
+        candidates |= {p.parent for p in root.rglob(sharp_dir) if p.is_dir()}
+        groups = sorted(candidates)
+    if not groups:
+        raise ValueError(f"{root}: no '{blur_dir}' or '{sharp_dir}' folders found")
+
+    problems: list[str] = []
+    pairs: list[ImagePair] = []
+    for group in groups:
+        blur_folder, sharp_folder = group / blur_dir, group / sharp_dir
+        for folder in (blur_folder, sharp_folder):
+            if not folder.is_dir():
+                problems.append(f"{folder}: missing folder")
+        if not (blur_folder.is_dir() and sharp_folder.is_dir()):
+            continue
+        blurry_files = _image_files(blur_folder, exts)
+        sharp_files = _image_files(sharp_folder, exts)
+        for name in sorted(blurry_files.keys() - sharp_files.keys()):
+            problems.append(f"{blurry_files[name]}: no sharp partner {sharp_folder / name}")
+        for name in sorted(sharp_files.keys() - blurry_files.keys()):
+            problems.append(f"{sharp_files[name]}: no blurry partner {blur_folder / name}")
+        prefix = "" if group == root else group.relative_to(root).as_posix() + "/"
+        for name in sorted(blurry_files.keys() & sharp_files.keys()):
+            sizes = {}
+            for path in (blurry_files[name], sharp_files[name]):
+                try:
+                    sizes[path] = _header_size(path)
+                except Exception as exc:  # PIL raises OSError, ValueError or DecompressionBomb*
+                    problems.append(f"{path}: unreadable ({type(exc).__name__}: {exc})")
+            if len(sizes) < 2:
+                continue
+            (blurry_size, sharp_size) = sizes.values()
+            if blurry_size != sharp_size:
+                problems.append(
+                    f"{blurry_files[name]}: size {blurry_size[1]}x{blurry_size[0]} differs from "
+                    f"its sharp partner's {sharp_size[1]}x{sharp_size[0]}"
+                )
+                continue
+            if min_size is not None and min(blurry_size) < min_size:
+                problems.append(
+                    f"{blurry_files[name]}: {blurry_size[1]}x{blurry_size[0]} is smaller than "
+                    f"the crop size {min_size}"
+                )
+                continue
+            stem = Path(name).stem
+            pairs.append(
+                ImagePair(blurry_files[name], sharp_files[name], prefix + stem, blurry_size)
+            )
+    if problems:
+        raise ValueError(
+            f"{len(problems)} problem(s) in paired dataset {root}:\n  " + "\n  ".join(problems)
+        )
+    if not pairs:
+        raise ValueError(f"{root}: no image pairs found in '{blur_dir}'/'{sharp_dir}'")
+    return sorted(pairs, key=lambda p: p.name)
+
+
+@DATASETS.register("paired_folders")
+class PairedFolderDataset(Dataset[dict[str, Any]]):
+    """Blurry/sharp pairs from parallel folders, e.g. GoPro's ``<sequence>/blur`` and ``/sharp``.
+
+    Files pair by name (stem and extension). Every pair is validated at construction from the
+    image headers: one ``ValueError`` lists all missing partners, size mismatches, unreadable
+    files and images smaller than ``crop_size``.
+
+    Args:
+        root: dataset folder holding ``blur_dir`` and ``sharp_dir``, or sequence folders that do.
+        blur_dir: name of the blurry folder.
+        sharp_dir: name of the sharp folder.
+        crop_size: if given, a random aligned square crop of this side (training); else whole
+            images (evaluation).
+        flip: random horizontal and vertical flips applied to both images.
+        seed: base seed; item ``i``'s crop and flips depend on ``(seed, i)`` only.
+        extensions: image file extensions to pair.
+
+    Example:
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> root = Path(tempfile.mkdtemp())
+        >>> for side in ("blur", "sharp"):
+        ...     (root / side).mkdir()
+        ...     Image.new("RGB", (20, 16), (10, 20, 30)).save(root / side / "0001.png")
+        >>> item = PairedFolderDataset(root, crop_size=8)[0]
+        >>> item["blurry"].shape, item["sharp"].shape, item["name"]
+        (torch.Size([3, 8, 8]), torch.Size([3, 8, 8]), '0001')
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        blur_dir: str = "blur",
+        sharp_dir: str = "sharp",
+        crop_size: int | None = None,
+        flip: bool = False,
+        seed: int = 0,
+        extensions: Sequence[str] = tuple(IMAGE_EXTENSIONS),
+    ) -> None:
+        if crop_size is not None and (
+            not isinstance(crop_size, int) or isinstance(crop_size, bool) or crop_size < 1
+        ):
+            raise ValueError(f"crop_size must be a positive integer or None, got {crop_size!r}")
+        self.root = Path(root)
+        self.crop_size = crop_size
+        self.flip = bool(flip)
+        self.seed = int(seed)
+        self.pairs = find_pairs(
+            self.root,
+            blur_dir=blur_dir,
+            sharp_dir=sharp_dir,
+            extensions=extensions,
+            min_size=crop_size,
+        )
+        logger.info("PairedFolderDataset: %d pairs under %s", len(self.pairs), self.root)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of {len(self)} pairs")
+        index %= len(self)
+        pair = self.pairs[index]
+        blurry = read_image(pair.blurry, max_pixels=None).rgb
+        sharp = read_image(pair.sharp, max_pixels=None).rgb
+        if blurry.shape != sharp.shape:
+            raise ValueError(
+                f"{pair.blurry}: decoded shape {tuple(blurry.shape)} differs from "
+                f"{pair.sharp}'s {tuple(sharp.shape)}"
+            )
+        if self.crop_size is not None or self.flip:
+            generator = item_generator(self.seed, index)
+            if self.crop_size is not None:
+                blurry, sharp = random_crop_pair(blurry, sharp, self.crop_size, generator=generator)
+            if self.flip:
+                blurry, sharp = random_flip_pair(blurry, sharp, generator=generator)
+        return {
+            "blurry": blurry.contiguous().float(),
+            "sharp": sharp.contiguous().float(),
+            "name": pair.name,
+        }

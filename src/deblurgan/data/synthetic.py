@@ -1,0 +1,308 @@
+"""Synthetic training pairs: sharp photos blurred by random camera shake (DeblurGAN, Kupyn 2018).
+
+Each item rescales a photo, crops a window with a margin of ``k // 2`` on each side, blurs it with
+a kernel from a blur sampler (in linear light by default), cuts the margin off (so no border
+padding ever reaches the blurry crop), adds Gaussian noise and flips both images alike. Every
+random choice comes from a generator seeded by ``(seed, index)``: an item is the same in every
+epoch, process and DataLoader worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from deblurgan.blur import BLUR_SAMPLERS, add_gaussian_noise, blur_image
+from deblurgan.blur.apply import linear_to_srgb, srgb_to_linear
+from deblurgan.data.registries import DATASETS
+from deblurgan.data.transforms import crop_window, item_generator, random_flip_pair
+from deblurgan.io import IMAGE_EXTENSIONS, read_image
+
+__all__ = ["SyntheticBlurDataset", "build_sampler", "list_image_files"]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | Path
+
+
+def _normalise_extensions(extensions: Sequence[str] | str) -> frozenset[str]:
+    if isinstance(extensions, str):
+        extensions = [extensions]
+    exts = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions}
+    if not exts:
+        raise ValueError("extensions must name at least one file extension, e.g. ('.png',)")
+    return frozenset(exts)
+
+
+def list_image_files(
+    root: PathLike | Sequence[PathLike],
+    *,
+    extensions: Sequence[str] | str = tuple(IMAGE_EXTENSIONS),
+    recursive: bool = False,
+) -> list[Path]:
+    """Image files named by ``root``: a folder, a file, or a list of them (sorted, deduplicated).
+
+    Args:
+        root: folder(s) to scan and/or image files to take as they are.
+        extensions: file extensions to keep when scanning folders (case-insensitive).
+        recursive: also scan sub-folders.
+
+    Returns:
+        The files, folder contents sorted by path, in the order given.
+
+    Example:
+        >>> list_image_files([])
+        []
+    """
+    exts = _normalise_extensions(extensions)
+    entries = [root] if isinstance(root, str | Path) else list(root)
+    missing = [str(e) for e in entries if not Path(e).exists()]
+    if missing:
+        raise ValueError(f"no such file or folder: {', '.join(missing)}")
+    files: list[Path] = []
+    for entry in map(Path, entries):
+        if entry.is_dir():
+            pattern = entry.rglob("*") if recursive else entry.iterdir()
+            files.extend(sorted(p for p in pattern if p.is_file() and p.suffix.lower() in exts))
+        else:
+            files.append(entry)
+    return list(dict.fromkeys(files))
+
+
+def build_sampler(sampler: Any) -> Any:
+    """A blur sampler from a registry spec (``{"name": ..., **kwargs}`` or a name) or an object.
+
+    An object is used as it is if it has ``kernel_size`` and ``sample(batch, *, generator)``.
+
+    Example:
+        >>> build_sampler({"name": "trajectory", "kernel_size": 7}).kernel_size
+        7
+    """
+    if sampler is None:
+        sampler = {"name": "trajectory"}
+    if isinstance(sampler, str | Mapping):
+        return BLUR_SAMPLERS.from_spec(sampler)
+    if not callable(getattr(sampler, "sample", None)) or not isinstance(
+        getattr(sampler, "kernel_size", None), int
+    ):
+        raise TypeError(
+            "sampler must be a BLUR_SAMPLERS spec (a name or {'name': ..., **kwargs}) or an "
+            f"object with an int kernel_size and sample(batch, *, generator), got {sampler!r}"
+        )
+    return sampler
+
+
+def _range(name: str, value: float | Sequence[float], *, low: float) -> tuple[float, float]:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        lo = hi = float(value)
+    elif isinstance(value, Sequence) and len(value) == 2:
+        lo, hi = float(value[0]), float(value[1])
+    else:
+        raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}")
+    if not low <= lo <= hi:
+        raise ValueError(f"{name} must satisfy {low} <= low <= high, got {value!r}")
+    return lo, hi
+
+
+def _to_uint8(rgb: Tensor) -> Tensor:
+    return (rgb.clamp(0, 1) * 255).round().to(torch.uint8).contiguous()
+
+
+@DATASETS.register("synthetic")
+class SyntheticBlurDataset(Dataset[dict[str, Any]]):
+    """Pairs ``(blurry, sharp)`` synthesised from a folder of sharp photos.
+
+    Photos are decoded once at construction and kept as uint8 ``(3, H, W)`` tensors (a quarter of
+    float32's memory; with ``fork`` DataLoader workers share them). ``cache=False`` decodes on
+    every access instead, for collections larger than memory; the start-up check then reads only
+    image headers.
+
+    Args:
+        root: folder of sharp photos, a photo file, or a list of folders and files.
+        crop_size: side of the square crops returned.
+        length: virtual epoch length; default one item per photo. Item ``i`` uses photo
+            ``i % len(photos)``.
+        sampler: blur sampler spec for ``BLUR_SAMPLERS`` (default ``{"name": "trajectory"}``) or a
+            sampler object (``kernel_size`` and ``sample(batch, *, generator)``).
+        scale: range of the random rescale applied to the photo before cropping (downscaling with
+            antialiasing varies the blur-to-detail ratio); clipped per photo so the crop fits.
+        noise_std: range of the Gaussian noise standard deviation added to the blurry image.
+        flip: random horizontal and vertical flips, applied to both images alike.
+        linear_light: blur in linear light (sRGB decoded, blurred, re-encoded), as a camera
+            integrates light; ``False`` blurs the sRGB values directly as DeblurGAN did.
+        seed: base seed; item ``i`` is a function of ``(seed, i)`` only.
+        extensions: file extensions taken from folders.
+        recursive: scan sub-folders of ``root`` too.
+        cache: decode every photo once at construction (default) or at every access.
+        return_kernel: also return the blur kernel as ``"kernel"`` ``(k, k)``.
+
+    Raises:
+        ValueError: no photos, unreadable photos, or photos too small for ``crop_size`` plus the
+            kernel margin even at the largest scale; the message lists every offending file.
+
+    Example:
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> folder = tempfile.mkdtemp()
+        >>> Image.new("RGB", (48, 40), (200, 90, 30)).save(f"{folder}/flat.png")
+        >>> data = SyntheticBlurDataset(folder, crop_size=16, length=3,
+        ...                             sampler={"name": "trajectory", "kernel_size": 7})
+        >>> item = data[2]
+        >>> len(data), item["blurry"].shape, item["sharp"].shape, item["name"]
+        (3, torch.Size([3, 16, 16]), torch.Size([3, 16, 16]), 'flat_2')
+    """
+
+    def __init__(
+        self,
+        root: PathLike | Sequence[PathLike],
+        *,
+        crop_size: int = 256,
+        length: int | None = None,
+        sampler: Any = None,
+        scale: float | Sequence[float] = (0.25, 1.0),
+        noise_std: float | Sequence[float] = (0.0, 0.01),
+        flip: bool = True,
+        linear_light: bool = True,
+        seed: int = 0,
+        extensions: Sequence[str] | str = tuple(IMAGE_EXTENSIONS),
+        recursive: bool = False,
+        cache: bool = True,
+        return_kernel: bool = False,
+    ) -> None:
+        if not isinstance(crop_size, int) or isinstance(crop_size, bool) or crop_size < 1:
+            raise ValueError(f"crop_size must be a positive integer, got {crop_size!r}")
+        self.crop_size = crop_size
+        self.sampler = build_sampler(sampler)
+        self.margin = int(self.sampler.kernel_size) // 2
+        self.scale = _range("scale", scale, low=0.0)
+        if self.scale[0] <= 0:
+            raise ValueError(f"scale must be positive, got {scale!r}")
+        self.noise_std = _range("noise_std", noise_std, low=0.0)
+        self.flip = bool(flip)
+        self.linear_light = bool(linear_light)
+        self.seed = int(seed)
+        self.cache = bool(cache)
+        self.return_kernel = bool(return_kernel)
+
+        self.files = list_image_files(root, extensions=extensions, recursive=recursive)
+        if not self.files:
+            allowed = sorted(_normalise_extensions(extensions))
+            raise ValueError(f"no photos found in {root!r} with extensions {allowed}")
+        self.photos: list[Tensor] = []
+        self.sizes: list[tuple[int, int]] = []
+        problems: list[str] = []
+        need = crop_size + 2 * self.margin
+        for path in self.files:
+            try:
+                size = self._load_size(path)
+            except (OSError, ValueError) as exc:
+                problems.append(f"{path}: unreadable ({exc})")
+                continue
+            h, w = size
+            # A photo too small for the scale range is used at the smallest scale that fits the
+            # window (see __getitem__); only one smaller than the window itself is unusable.
+            if min(h, w) < need:
+                problems.append(
+                    f"{path}: {w}x{h} is smaller than the {need}x{need} window (crop {crop_size} "
+                    f"+ kernel margin 2x{self.margin})"
+                )
+        if problems:
+            raise ValueError(
+                f"{len(problems)} unusable photo(s) for SyntheticBlurDataset:\n  "
+                + "\n  ".join(problems)
+            )
+        if length is None:
+            length = len(self.files)
+        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+            raise ValueError(f"length must be a positive integer, got {length!r}")
+        self.length = length
+        logger.info(
+            "SyntheticBlurDataset: %d photos, %d items, crop %d, sampler %r",
+            len(self.files),
+            self.length,
+            crop_size,
+            self.sampler,
+        )
+
+    def _load_size(self, path: Path) -> tuple[int, int]:
+        """Check one photo; cache it when caching. Returns ``(height, width)``."""
+        if self.cache:
+            photo = _to_uint8(read_image(path, max_pixels=None).rgb)
+            self.photos.append(photo)
+            size = (int(photo.shape[1]), int(photo.shape[2]))
+        else:
+            from PIL import Image
+
+            with Image.open(path) as image:
+                size = (int(image.height), int(image.width))
+        self.sizes.append(size)
+        return size
+
+    def _photo(self, index: int) -> Tensor:
+        if self.cache:
+            return self.photos[index]
+        return _to_uint8(read_image(self.files[index], max_pixels=None).rgb)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not -self.length <= index < self.length:
+            raise IndexError(f"index {index} out of range for a dataset of {self.length} items")
+        index %= self.length
+        generator = item_generator(self.seed, index)
+        photo_index = index % len(self.files)
+        photo = self._photo(photo_index)
+        height, width = photo.shape[-2:]
+        window = self.crop_size + 2 * self.margin
+
+        # Random scale, clipped so the window still fits the rescaled photo.
+        low = max(self.scale[0], window / min(height, width))
+        high = max(self.scale[1], low)
+        u = float(torch.rand(1, generator=generator, dtype=torch.float64))
+        scale = low + (high - low) * u
+        # Crop the source region that maps onto the window, then resize only that region.
+        source = min(max(round(window / scale), 1), height, width)
+        top, left = crop_window(height, width, source, generator=generator)
+        region = photo[:, top : top + source, left : left + source].float().div_(255)
+        if source != window:
+            region = F.interpolate(
+                region[None],
+                size=(window, window),
+                mode="bilinear",
+                antialias=True,
+                align_corners=False,
+            )[0].clamp_(0, 1)
+
+        if self.flip:
+            # Flipping the sharp window before blurring keeps the returned kernel the one used.
+            region, _ = random_flip_pair(region, region, generator=generator)
+
+        kernels = self.sampler.sample(1, generator=generator).kernels
+        light = srgb_to_linear(region) if self.linear_light else region
+        blurred = blur_image(light, kernels[0])
+        if self.linear_light:
+            blurred = linear_to_srgb(blurred)
+        # Cut the margin off: border padding of the convolution never reaches the crop.
+        inner = slice(self.margin, self.margin + self.crop_size)
+        blurry = blurred[:, inner, inner]
+        sharp = region[:, inner, inner]
+
+        u = float(torch.rand(1, generator=generator, dtype=torch.float64))
+        std = self.noise_std[0] + (self.noise_std[1] - self.noise_std[0]) * u
+        blurry = add_gaussian_noise(blurry, std, generator=generator)
+        item: dict[str, Any] = {
+            "blurry": blurry.contiguous().float(),
+            "sharp": sharp.contiguous().float(),
+            "name": f"{self.files[photo_index].stem}_{index}",
+        }
+        if self.return_kernel:
+            item["kernel"] = kernels[0].float()
+        return item

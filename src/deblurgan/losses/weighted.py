@@ -1,0 +1,99 @@
+"""A weighted sum of content losses built from a config mapping of registry names to weights."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from deblurgan.losses.registries import CONTENT_LOSSES
+
+__all__ = ["WeightedLoss"]
+
+
+def _parse_term(label: str, spec: float | Mapping[str, Any]) -> tuple[str, float, dict[str, Any]]:
+    """(registry name, weight, constructor kwargs) of one term of the config."""
+    if isinstance(spec, bool):
+        raise TypeError(f"content loss {label!r}: weight must be a number, got {spec!r}")
+    if isinstance(spec, (int, float)):
+        name, weight, kwargs = label, spec, {}
+    elif isinstance(spec, Mapping):
+        kwargs = {str(k): v for k, v in spec.items()}
+        weight = kwargs.pop("weight", 1.0)
+        name = kwargs.pop("name", label)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            raise TypeError(f"content loss {label!r}: weight must be a number, got {weight!r}")
+    else:
+        raise TypeError(
+            f"content loss {label!r}: expected a weight or a mapping with 'weight' and keyword "
+            f"arguments, got {type(spec).__name__}"
+        )
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(
+            f"content loss {label!r}: weight must be finite and non-negative, got {weight!r}"
+        )
+    if name not in CONTENT_LOSSES:
+        raise KeyError(f"unknown content loss {name!r}; valid names: {', '.join(CONTENT_LOSSES)}")
+    return str(name), float(weight), kwargs
+
+
+class WeightedLoss(nn.Module):
+    """``sum_i w_i * loss_i(restored, sharp)`` over content losses named in a config.
+
+    Each key of ``terms`` names a registered content loss (``l1``, ``mse``, ``charbonnier``,
+    ...) and maps to its weight, or to a mapping with ``weight`` (default 1) plus keyword
+    arguments for the loss. A mapping may also carry ``name`` to use one loss twice under two
+    labels. Terms are evaluated in the order given.
+
+    Args:
+        terms: ``{"l1": 1.0}``, ``{"charbonnier": {"weight": 1.0, "eps": 1e-3}}``, ...
+
+    Returns:
+        ``(total, parts)``: the weighted sum (scalar, differentiable) and, for logging, each
+        term's unweighted value, detached, keyed by its label.
+
+    Shape:
+        - restored, sharp: :math:`(B, C, H, W)`
+        - total: scalar
+
+    Example:
+        >>> loss = WeightedLoss({"l1": 1.0, "mse": {"weight": 2.0}})
+        >>> total, parts = loss(torch.full((1, 3, 2, 2), 0.5), torch.zeros(1, 3, 2, 2))
+        >>> total, parts
+        (tensor(1.), {'l1': tensor(0.5000), 'mse': tensor(0.2500)})
+    """
+
+    def __init__(self, terms: Mapping[str, float | Mapping[str, Any]]) -> None:
+        super().__init__()
+        if not isinstance(terms, Mapping):
+            raise TypeError(
+                f"WeightedLoss terms must be a mapping of loss names to weights, got "
+                f"{type(terms).__name__}"
+            )
+        if not terms:
+            raise ValueError("WeightedLoss needs at least one term, e.g. {'l1': 1.0}")
+        self.weights: dict[str, float] = {}
+        self.losses = nn.ModuleDict()
+        for label, spec in terms.items():
+            if not isinstance(label, str) or not label or "." in label:
+                raise ValueError(
+                    f"content loss labels must be non-empty strings without '.', got {label!r}"
+                )
+            name, weight, kwargs = _parse_term(label, spec)
+            self.losses[str(label)] = CONTENT_LOSSES.build(name, **kwargs)
+            self.weights[str(label)] = weight
+
+    def forward(self, restored: Tensor, sharp: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        total = torch.zeros((), dtype=restored.dtype, device=restored.device)
+        parts: dict[str, Tensor] = {}
+        for label, loss in self.losses.items():
+            value = loss(restored, sharp)
+            total = total + self.weights[label] * value
+            parts[label] = value.detach()
+        return total, parts
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{label}={weight:g}" for label, weight in self.weights.items())

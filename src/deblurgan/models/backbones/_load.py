@@ -1,0 +1,108 @@
+"""Loading public (ImageNet) backbone weights into our modules, only when the user asks for it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["load_backbone_weights"]
+
+logger = logging.getLogger(__name__)
+
+
+def _read_state_dict(path_or_url: str | os.PathLike[str]) -> Mapping[str, Tensor]:
+    source = os.fspath(path_or_url)
+    if source.startswith(("http://", "https://")):
+        # Downloads once into torch.hub's cache; only reached when the caller passes a URL.
+        logger.info("fetching backbone weights from %s", source)
+        obj = torch.hub.load_state_dict_from_url(
+            source, map_location="cpu", progress=False, weights_only=True
+        )
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: backbone weights file does not exist")
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            try:
+                return load_file(path)
+            except Exception as exc:
+                raise ValueError(f"{path}: not a readable safetensors file ({exc})") from exc
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ValueError(f"{path}: not a readable PyTorch weights file ({exc})") from exc
+    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping) or not all(isinstance(v, Tensor) for v in obj.values()):
+        raise ValueError(f"{source}: does not hold a state dict of tensors")
+    return obj
+
+
+def load_backbone_weights(
+    module: nn.Module, path_or_url: str | os.PathLike[str], *, prefix: str = ""
+) -> list[str]:
+    """Copy public backbone weights into ``module``; file entries the module lacks are skipped.
+
+    Every entry of ``module.state_dict()`` must be present in the file with the same shape, so a
+    wrong file fails loudly; extra file entries (a classifier, unused late blocks) are skipped and
+    returned.
+
+    Args:
+        module: the module to fill, e.g. a :class:`MobileNetV2` or a generator's ``backbone``.
+        path_or_url: a local ``.pth``/``.pt`` (read with ``torch.load(weights_only=True)``) or
+            ``.safetensors`` file, or an http(s) URL fetched once through ``torch.hub``'s cache.
+        prefix: keep only file keys that start with it and strip it (``"features."`` to fill a
+            bare ``features`` ``Sequential`` from a whole-network file).
+
+    Returns:
+        The file keys that were not used.
+
+    Raises:
+        ValueError: the file is unreadable, lacks a key of ``module`` or has a wrong shape.
+
+    Example:
+        >>> import tempfile, os
+        >>> from deblurgan.models.backbones import MobileNetV2
+        >>> net = MobileNetV2(width_mult=0.25)
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "mnv2.pth")
+        >>> torch.save(net.state_dict(), path)
+        >>> skipped = load_backbone_weights(net.features[:4], path, prefix="features.")
+        >>> len(skipped), skipped[-1]  # 314 entries, 54 of them in features 0-3
+        (260, 'classifier.1.bias')
+        >>> tmp.cleanup()
+    """
+    source = os.fspath(path_or_url)
+    file_state = _read_state_dict(path_or_url)
+    own = module.state_dict()
+    selected: dict[str, Tensor] = {}
+    skipped: list[str] = []
+    for key, value in file_state.items():
+        if not key.startswith(prefix) or key[len(prefix) :] not in own:
+            skipped.append(key)
+            continue
+        name = key[len(prefix) :]
+        if tuple(value.shape) != tuple(own[name].shape):
+            raise ValueError(
+                f"{source}: {key!r} has shape {tuple(value.shape)}, "
+                f"the module expects {tuple(own[name].shape)}"
+            )
+        selected[name] = value
+    missing = [k for k in own if k not in selected]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise ValueError(
+            f"{source}: lacks {len(missing)} entries the module needs "
+            f"(with prefix {prefix!r}): {shown}"
+        )
+    module.load_state_dict(selected)
+    if skipped:
+        logger.debug("%s: skipped %d entries not used by the module", source, len(skipped))
+    return skipped

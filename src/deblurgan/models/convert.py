@@ -1,0 +1,89 @@
+"""Converters from the authors' public checkpoints (DeblurGAN, DeblurGAN-v2) to our state dicts.
+
+Usage, for the DeblurGAN-v2 release ``fpn_mobilenet.h5`` (a torch file holding ``{"model": ...}``)::
+
+    raw = torch.load("fpn_mobilenet.h5", map_location="cpu", weights_only=True)["model"]
+    model = build_generator("fpn_mobilenet")
+    model.load_state_dict(convert_deblurganv2_fpn_mobilenet(raw))
+    save_generator(model, "fpn_mobilenet.safetensors", meta={"source": "DeblurGAN-v2"})
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from torch import Tensor
+
+__all__ = ["convert_deblurgan_resnet", "convert_deblurganv2_fpn_mobilenet"]
+
+# Children of tonylins' MobileNetV2 ``conv`` Sequential -> torchvision's nested layout.
+_EXPANSION_1 = {"0": "0.0", "1": "0.1", "3": "1", "4": "2"}  # dw, bn, (relu6), pw, bn
+_EXPANSION_6 = {"0": "0.0", "1": "0.1", "3": "1.0", "4": "1.1", "6": "2", "7": "3"}
+_BLOCK = re.compile(r"^fpn\.features\.(\d+)\.conv\.(\d+)\.(.+)$")
+_FEATURE = re.compile(r"^fpn\.features\.(\d+)\.")
+_USED_FEATURES = 16  # children 16-18 are never run by the FPN
+
+
+def _strip_data_parallel(key: str) -> str:
+    return key.removeprefix("module.")
+
+
+def convert_deblurganv2_fpn_mobilenet(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Map the authors' ``FPNMobileNet`` state dict onto :class:`FPNMobileNetGenerator`.
+
+    Drops the ``module.`` prefix of ``nn.DataParallel``, the duplicate ``fpn.enc0..4`` views of
+    the backbone and its unused children 16-18, and renames the backbone's inner modules from
+    tonylins' flat layout (``conv.3``) to torchvision's nested one (``conv.1.0``). Every other
+    key (laterals, top-down, heads, smoothing, final) is the same.
+
+    Args:
+        state: the authors' generator state dict (``torch.load(path)["model"]``).
+
+    Returns:
+        A state dict for ``build_generator("fpn_mobilenet")`` (default settings).
+
+    Example:
+        >>> import torch
+        >>> raw = {"module.fpn.features.2.conv.3.weight": torch.zeros(1),
+        ...        "module.fpn.enc1.0.conv.3.weight": torch.zeros(1),
+        ...        "module.head1.block0.weight": torch.zeros(1)}
+        >>> sorted(convert_deblurganv2_fpn_mobilenet(raw))
+        ['fpn.features.2.conv.1.0.weight', 'head1.block0.weight']
+    """
+    converted: dict[str, Tensor] = {}
+    for raw_key, value in state.items():
+        key = _strip_data_parallel(raw_key)
+        if key.startswith("fpn.enc"):
+            continue  # the same tensors as fpn.features
+        feature = _FEATURE.match(key)
+        if feature and int(feature.group(1)) >= _USED_FEATURES:
+            continue
+        block = _BLOCK.match(key)
+        if block:
+            index, child, rest = block.groups()
+            table = _EXPANSION_1 if index == "1" else _EXPANSION_6
+            if child not in table:
+                raise ValueError(f"unexpected backbone key {raw_key!r} in a DeblurGAN-v2 state")
+            key = f"fpn.features.{index}.conv.{table[child]}.{rest}"
+        converted[key] = value
+    return converted
+
+
+def convert_deblurgan_resnet(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Map the authors' DeblurGAN ``ResnetGenerator`` state dict onto :class:`ResnetGenerator`.
+
+    The layouts are the same; only a ``module.`` prefix (``nn.DataParallel``) is removed.
+
+    Args:
+        state: the authors' ``latest_net_G.pth`` state dict.
+
+    Returns:
+        A state dict for ``build_generator("resnet")`` (default settings).
+
+    Example:
+        >>> import torch
+        >>> list(convert_deblurgan_resnet({"module.model.1.weight": torch.zeros(1)}))
+        ['model.1.weight']
+    """
+    return {_strip_data_parallel(k): v for k, v in state.items()}

@@ -1,0 +1,393 @@
+"""Generator checkpoints: build from a spec, save and load ``{arch, arch_kwargs, state_dict}``.
+
+A checkpoint names its architecture by registry name and keyword arguments, never by module path,
+so refactors do not break old files. Shipped weights are safetensors files inside the package
+(``deblurgan/weights/``) listed in :data:`SHIPPED_WEIGHTS`; their architecture is read from the
+file's own metadata.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlparse
+
+import torch
+from torch import Tensor, nn
+
+from deblurgan.models.registries import GENERATORS
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SHIPPED_WEIGHTS",
+    "ShippedWeights",
+    "build_generator",
+    "load_generator",
+    "read_checkpoint",
+    "save_generator",
+    "shipped_weights_path",
+]
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+"""Version of the checkpoint layout written by :func:`save_generator`."""
+
+_TORCH_SUFFIXES = (".pt", ".pth", ".ckpt")
+_SUFFIXES = (".safetensors", *_TORCH_SUFFIXES)
+# Where a Lightning checkpoint written by ``deblurgan.training`` keeps the generator.
+_LIGHTNING_SPEC_KEY = "generator"
+_LIGHTNING_PREFIX = "generator."
+
+
+@dataclass(frozen=True)
+class ShippedWeights:
+    """One entry of the shipped-weights table.
+
+    Args:
+        file: file name inside the package's ``deblurgan/weights/`` folder.
+        description: one line for ``deblur models`` and the docs.
+    """
+
+    file: str
+    description: str
+
+
+SHIPPED_WEIGHTS: dict[str, ShippedWeights] = {
+    "default": ShippedWeights(
+        file="default.safetensors",
+        description="DeblurGAN-v2 FPN-MobileNet for motion blur, trained by this project, CPU-fast",
+    ),
+}
+"""Weights shipped inside the package, by public name."""
+
+
+def build_generator(spec: str | Mapping[str, Any]) -> nn.Module:
+    """Build a registered generator and record its spec on it as ``arch_spec``.
+
+    Args:
+        spec: a registered name (``"fpn_mobilenet"``) or ``{"name": ..., **kwargs}``.
+
+    Returns:
+        The generator, with ``arch_spec == {"name": ..., **kwargs}``.
+
+    Raises:
+        ValueError: unknown name or a spec without ``"name"``.
+        TypeError: ``spec`` of the wrong type, or keyword arguments the generator does not take.
+
+    Example:
+        >>> net = build_generator({"name": "resnet", "width": 4, "n_blocks": 1})
+        >>> net.arch_spec
+        {'name': 'resnet', 'width': 4, 'n_blocks': 1}
+    """
+    if isinstance(spec, str):
+        name, kwargs = spec, {}
+    elif isinstance(spec, Mapping):
+        if "name" not in spec:
+            raise ValueError(f"a generator spec needs a 'name' key, got {dict(spec)!r}")
+        name = spec["name"]
+        kwargs = {str(k): v for k, v in spec.items() if k != "name"}
+    else:
+        raise TypeError(f"spec must be a name or a mapping, got {type(spec).__name__}")
+    if not isinstance(name, str) or name not in GENERATORS:
+        raise ValueError(f"unknown generator {name!r}; valid names: {', '.join(GENERATORS)}")
+    model = GENERATORS.build(name, **kwargs)
+    cast(Any, model).arch_spec = {"name": name, **kwargs}
+    return model
+
+
+def _split_spec(model: nn.Module) -> tuple[str, dict[str, Any]]:
+    spec = getattr(model, "arch_spec", None)
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
+        raise ValueError(
+            f"{type(model).__name__} has no arch_spec; build it with build_generator(...) "
+            "or load_generator(...) so that its architecture can be recorded"
+        )
+    return spec["name"], {k: v for k, v in spec.items() if k != "name"}
+
+
+def _check_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise ValueError(f"{path}: unsupported checkpoint extension; use one of {_SUFFIXES}")
+    return suffix
+
+
+def save_generator(
+    model: nn.Module, path: str | os.PathLike[str], *, meta: Mapping[str, Any] | None = None
+) -> Path:
+    """Write a generator checkpoint atomically (temporary file in the same folder, then rename).
+
+    ``.safetensors`` stores the tensors with string metadata ``format_version``, ``arch``,
+    ``arch_kwargs`` (JSON) and ``meta`` (JSON); ``.pt``/``.pth``/``.ckpt`` store the dict
+    ``{format_version, arch, arch_kwargs, state_dict, meta}`` with ``torch.save``.
+
+    Args:
+        model: a generator with ``arch_spec`` (see :func:`build_generator`).
+        path: destination; the extension chooses the format.
+        meta: JSON-serialisable facts about the weights (data, steps, metrics).
+
+    Returns:
+        The written path.
+
+    Example:
+        >>> import tempfile, os
+        >>> net = build_generator({"name": "resnet", "width": 4, "n_blocks": 1})
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = save_generator(net, os.path.join(tmp.name, "g.safetensors"), meta={"steps": 0})
+        >>> spec, state, meta = read_checkpoint(path)
+        >>> spec, meta
+        ({'name': 'resnet', 'width': 4, 'n_blocks': 1}, {'steps': 0})
+        >>> tmp.cleanup()
+    """
+    path = Path(path)
+    suffix = _check_suffix(path)
+    model = getattr(model, "_orig_mod", model)  # unwrap torch.compile, whose keys are prefixed
+    name, kwargs = _split_spec(model)
+    try:
+        kwargs_json = json.dumps(kwargs)
+        meta_json = json.dumps(dict(meta or {}))
+    except TypeError as exc:
+        raise TypeError(f"arch_spec and meta must be JSON-serialisable: {exc}") from exc
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".safetensors":
+            from safetensors.torch import save_file
+
+            metadata = {
+                "format_version": str(FORMAT_VERSION),
+                "arch": name,
+                "arch_kwargs": kwargs_json,
+                "meta": meta_json,
+            }
+            save_file(state, tmp_name, metadata=metadata)
+        else:
+            checkpoint = {
+                "format_version": FORMAT_VERSION,
+                "arch": name,
+                "arch_kwargs": kwargs,
+                "state_dict": state,
+                "meta": json.loads(meta_json),
+            }
+            torch.save(checkpoint, tmp_name)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    logger.info("saved %s generator to %s", name, path)
+    return path
+
+
+def _parse_json(path: Path, field: str, text: str | None) -> Any:
+    if text is None:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: metadata field {field!r} is not valid JSON ({exc})") from exc
+
+
+def _read_safetensors(path: Path) -> tuple[dict[str, Any], dict[str, Tensor], dict[str, Any]]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            metadata = f.metadata() or {}
+            state = {key: f.get_tensor(key) for key in f.keys()}
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable safetensors file ({exc})") from exc
+    if "arch" not in metadata:
+        raise ValueError(
+            f"{path}: safetensors metadata has no 'arch'; not a deblurgan generator checkpoint"
+        )
+    version = metadata.get("format_version", "")
+    if version != str(FORMAT_VERSION):
+        raise ValueError(
+            f"{path}: checkpoint format_version {version!r} is not supported "
+            f"(this version reads {FORMAT_VERSION})"
+        )
+    kwargs = _parse_json(path, "arch_kwargs", metadata.get("arch_kwargs"))
+    meta = _parse_json(path, "meta", metadata.get("meta"))
+    return _make_spec(path, metadata["arch"], kwargs), state, meta if isinstance(meta, dict) else {}
+
+
+def _make_spec(path: Path, arch: Any, kwargs: Any) -> dict[str, Any]:
+    if not isinstance(arch, str) or not isinstance(kwargs, Mapping):
+        raise ValueError(f"{path}: malformed architecture record arch={arch!r} kwargs={kwargs!r}")
+    return {"name": arch, **kwargs}
+
+
+def _read_torch(path: Path) -> tuple[dict[str, Any], dict[str, Tensor], dict[str, Any]]:
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({exc})") from exc
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"{path}: holds a {type(obj).__name__}, not a checkpoint dict")
+    if "arch" in obj and "state_dict" in obj:
+        if obj.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path}: checkpoint format_version {obj.get('format_version')!r} is not "
+                f"supported (this version reads {FORMAT_VERSION})"
+            )
+        spec = _make_spec(path, obj["arch"], obj.get("arch_kwargs", {}))
+        state, meta = obj["state_dict"], obj.get("meta") or {}
+    elif isinstance(obj.get("hyper_parameters"), Mapping) and "state_dict" in obj:
+        # A Lightning checkpoint of deblurgan.training: the generator spec is a hyperparameter
+        # and the generator's tensors carry the "generator." prefix.
+        raw_spec = obj["hyper_parameters"].get(_LIGHTNING_SPEC_KEY)
+        if isinstance(raw_spec, str):
+            raw_spec = {"name": raw_spec}
+        if not isinstance(raw_spec, Mapping) or "name" not in raw_spec:
+            raise ValueError(
+                f"{path}: Lightning checkpoint without a '{_LIGHTNING_SPEC_KEY}' spec "
+                "in its hyper_parameters"
+            )
+        spec = _make_spec(
+            path, raw_spec["name"], {k: v for k, v in raw_spec.items() if k != "name"}
+        )
+        n = len(_LIGHTNING_PREFIX)
+        state = {k[n:]: v for k, v in obj["state_dict"].items() if k.startswith(_LIGHTNING_PREFIX)}
+        meta = {"source": "lightning", "epoch": obj.get("epoch"), "step": obj.get("global_step")}
+    else:
+        raise ValueError(
+            f"{path}: not a deblurgan generator checkpoint (expected keys 'arch' and "
+            f"'state_dict', found {sorted(map(str, obj))[:8]})"
+        )
+    if not isinstance(state, Mapping) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise ValueError(f"{path}: 'state_dict' is not a mapping of tensors")
+    return spec, dict(state), dict(meta) if isinstance(meta, Mapping) else {}
+
+
+def read_checkpoint(
+    path: str | os.PathLike[str],
+) -> tuple[dict[str, Any], dict[str, Tensor], dict[str, Any]]:
+    """Read a generator checkpoint without building the model.
+
+    Args:
+        path: a ``.safetensors``, ``.pt``, ``.pth`` or ``.ckpt`` file (torch files are read with
+            ``weights_only=True``; a Lightning checkpoint of ``deblurgan.training`` also works).
+
+    Returns:
+        ``(spec, state_dict, meta)`` where ``spec == {"name": ..., **arch_kwargs}``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not a readable generator checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint file does not exist")
+    if _check_suffix(path) == ".safetensors":
+        return _read_safetensors(path)
+    return _read_torch(path)
+
+
+def shipped_weights_path(name: str) -> Path:
+    """Path of a shipped weights file inside the installed package (it may not exist).
+
+    Args:
+        name: a key of :data:`SHIPPED_WEIGHTS`.
+
+    Example:
+        >>> shipped_weights_path("default").name
+        'default.safetensors'
+    """
+    if name not in SHIPPED_WEIGHTS:
+        raise ValueError(
+            f"unknown shipped weights {name!r}; valid names: {', '.join(SHIPPED_WEIGHTS)}"
+        )
+    resource = importlib.resources.files("deblurgan") / "weights" / SHIPPED_WEIGHTS[name].file
+    return Path(str(resource))
+
+
+def _download(url: str) -> Path:
+    """Fetch ``url`` once into ``torch.hub.get_dir()/checkpoints`` and return the cached file."""
+    file_name = os.path.basename(urlparse(url).path)
+    if not file_name:
+        raise ValueError(f"cannot tell a file name from the URL {url!r}")
+    cache = Path(torch.hub.get_dir()) / "checkpoints"
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / file_name
+    if not target.is_file():
+        logger.info("downloading %s to %s", url, target)
+        torch.hub.download_url_to_file(url, str(target), progress=False)
+    return target
+
+
+def load_generator(
+    name_or_path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"
+) -> nn.Module:
+    """Load a generator in eval mode from shipped weights, a checkpoint file or a URL.
+
+    Args:
+        name_or_path: a key of :data:`SHIPPED_WEIGHTS` (``"default"``); a checkpoint path
+            (see :func:`read_checkpoint`); or an http(s) URL, downloaded once into torch.hub's
+            cache folder (only when passed here).
+        map_location: device to put the model on.
+
+    Returns:
+        The generator, in eval mode, with ``arch_spec`` and ``checkpoint_meta`` attributes.
+
+    Raises:
+        FileNotFoundError: the file (or a shipped file) does not exist.
+        ValueError: a registered architecture name without known weights, or a file that is
+            not a loadable checkpoint (unknown architecture, wrong tensors).
+
+    Example:
+        >>> import tempfile, os
+        >>> net = build_generator({"name": "resnet", "width": 4, "n_blocks": 1})
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = save_generator(net, os.path.join(tmp.name, "g.pt"))
+        >>> loaded = load_generator(path)
+        >>> loaded.training, loaded.arch_spec["name"]
+        (False, 'resnet')
+        >>> tmp.cleanup()
+    """
+    source = os.fspath(name_or_path)
+    if isinstance(name_or_path, str) and source.startswith(("http://", "https://")):
+        path = _download(source)
+    elif isinstance(name_or_path, str) and source in SHIPPED_WEIGHTS:
+        path = shipped_weights_path(source)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"shipped weights {source!r} are missing: {path} does not exist "
+                "(a source checkout needs the trained file dropped there)"
+            )
+    elif isinstance(name_or_path, str) and source in GENERATORS and not Path(source).exists():
+        raise ValueError(
+            f"no weights are known for {source!r}; pass a checkpoint path "
+            f"(shipped weights: {', '.join(SHIPPED_WEIGHTS)})"
+        )
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path}: no such checkpoint file (shipped weights: {', '.join(SHIPPED_WEIGHTS)})"
+            )
+    spec, state, meta = read_checkpoint(path)
+    if spec["name"] not in GENERATORS:
+        raise ValueError(
+            f"{path}: unknown generator architecture {spec['name']!r}; "
+            f"valid names: {', '.join(GENERATORS)}"
+        )
+    try:
+        model = build_generator(spec)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot build {spec['name']!r} from {spec}: {exc}") from exc
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: tensors do not fit {spec['name']!r}: {exc}") from exc
+    cast(Any, model).checkpoint_meta = meta
+    return model.to(map_location).eval()

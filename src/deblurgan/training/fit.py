@@ -1,0 +1,464 @@
+"""Train from a config: data, GAN module and Lightning Trainer; then export the generator.
+
+The config is the one described by ``deblurgan/configs/train.yaml`` (a Hydra ``DictConfig`` or a
+plain mapping): ``generator``, ``discriminator``, ``adversarial``, ``content``, ``optim``,
+``data``, ``trainer``, ``run_dir``, ``resume`` and ``seed``. Step counts in the config
+(``trainer.max_steps``, ``val_every``, ``checkpoint_every``, ``log_every``) are GAN steps, one
+critic update plus one generator update each; Lightning's ``global_step`` counts optimiser
+steps (two per GAN step with a critic), and the translation happens here.
+
+A run folder holds::
+
+    config.yaml                 the resolved config
+    checkpoints/last.ckpt       the latest state (every ``checkpoint_every`` steps and at the end)
+    checkpoints/best.ckpt       the best ``val/psnr`` so far (with validation)
+    tensorboard/, csv/          logs (``tensorboard --logdir <run_dir>``)
+    generator.safetensors       the exported generator (best, else last), for ``deblur -m``
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from omegaconf import DictConfig, OmegaConf
+
+from deblurgan.models import build_generator, save_generator
+from deblurgan.training.datamodule import DeblurDataModule
+from deblurgan.training.module import GANModule
+
+__all__ = ["GENERATOR_FILE", "fit", "resolve_run_dir"]
+
+logger = logging.getLogger(__name__)
+
+GENERATOR_FILE = "generator.safetensors"
+"""Name of the exported generator inside the run folder."""
+
+_DATA_KEYS = (
+    "train",
+    "val",
+    "batch_size",
+    "val_batch_size",
+    "num_workers",
+    "seed",
+    "shuffle",
+    "pin_memory",
+)
+_TRAINER_DEFAULTS: dict[str, Any] = {
+    "max_steps": 1000,
+    "val_every": 500,
+    "checkpoint_every": 500,
+    "log_every": 50,
+    "accelerator": "auto",
+    "devices": "auto",
+    "num_nodes": 1,
+    "strategy": "auto",
+    "precision": "32-true",
+    "limit_val_batches": None,
+    "num_sanity_val_steps": 2,
+    "enable_progress_bar": True,
+    "enable_model_summary": True,
+    "deterministic": False,
+    "fast_dev_run": False,
+}
+_OPTIM_KEYS = (
+    "adv_weight",
+    "lr_g",
+    "lr_d",
+    "betas",
+    "weight_decay",
+    "warmup_steps",
+    "decay_start",
+    "min_lr_ratio",
+    "grad_clip",
+    "log_images",
+)
+
+
+def resolve_run_dir(
+    run_dir: str | os.PathLike[str] | None,
+    resume: str | os.PathLike[str] | None = None,
+    *,
+    now: datetime | None = None,
+) -> Path:
+    """The run folder: ``run_dir`` if given, else the run that ``resume`` belongs to, else new.
+
+    A checkpoint ``<run>/checkpoints/last.ckpt`` belongs to ``<run>``; without either, a new
+    folder ``runs/<date>_<time>`` (of ``now``, default the current time) is used.
+
+    Args:
+        run_dir: the folder asked for, if any.
+        resume: the checkpoint being resumed, if any.
+        now: the time that names a new folder.
+
+    Example:
+        >>> resolve_run_dir(None, "runs/a/checkpoints/last.ckpt").as_posix()
+        'runs/a'
+        >>> resolve_run_dir("out/b", "runs/a/checkpoints/last.ckpt").as_posix()
+        'out/b'
+    """
+    if run_dir is not None and str(run_dir):
+        return Path(run_dir)
+    if resume:
+        folder = Path(resume).parent
+        return folder.parent if folder.name == "checkpoints" else folder
+    return Path("runs") / (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+
+
+def _missing_keys(node: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose value is OmegaConf's mandatory marker ``???`` (without resolving)."""
+    if isinstance(node, dict):
+        items: list[tuple[Any, Any]] = list(node.items())
+    elif isinstance(node, list):
+        items = list(enumerate(node))
+    else:
+        return []
+    found = []
+    for key, value in items:
+        path = f"{prefix}{key}"
+        if value == "???":
+            found.append(path)
+        else:
+            found += _missing_keys(value, f"{path}.")
+    return found
+
+
+def _to_dict(cfg: Any) -> dict[str, Any]:
+    """The config as plain containers, interpolations resolved; missing values are errors."""
+    if isinstance(cfg, Mapping) and not isinstance(cfg, DictConfig):
+        cfg = OmegaConf.create(dict(cfg))
+    if not isinstance(cfg, DictConfig):
+        raise TypeError(
+            f"the training config must be a mapping or a DictConfig, got {type(cfg).__name__}"
+        )
+    missing = sorted(_missing_keys(OmegaConf.to_container(cfg, resolve=False)))
+    if missing:
+        example = "data.root=/path/to/photos" if "data.root" in missing else f"{missing[0]}=..."
+        raise ValueError(
+            f"missing required setting(s) {', '.join(missing)}; set them, e.g. {example}"
+        )
+    container = _plain(OmegaConf.to_container(cfg, resolve=True))
+    assert isinstance(container, dict)  # a DictConfig always gives a dict
+    return container
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready containers: string keys, paths as strings."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def _section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = cfg.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"config section {key!r} must be a mapping, got {value!r}")
+    return dict(value)
+
+
+def _trainer_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    settings = _section(cfg, "trainer")
+    unknown = sorted(set(settings) - set(_TRAINER_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"unknown trainer setting(s) {unknown}; valid: {', '.join(sorted(_TRAINER_DEFAULTS))}"
+        )
+    merged = {**_TRAINER_DEFAULTS, **settings}
+    for key in ("max_steps", "val_every", "checkpoint_every", "log_every"):
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"trainer.{key} must be a positive integer (GAN steps), got {value!r}")
+    return merged
+
+
+def _build_module(cfg: Mapping[str, Any], max_steps: int) -> GANModule:
+    optim = _section(cfg, "optim")
+    unknown = sorted(set(optim) - set(_OPTIM_KEYS))
+    if unknown:
+        raise ValueError(f"unknown optim setting(s) {unknown}; valid: {', '.join(_OPTIM_KEYS)}")
+    if cfg.get("generator") is None:
+        raise ValueError("the config has no generator; choose one, e.g. generator=fpn_mobilenet")
+    return GANModule(
+        cfg["generator"],
+        discriminator=cfg.get("discriminator"),
+        adversarial=cfg.get("adversarial") or "ragan_ls",
+        content=cfg.get("content") or {"l1": 1.0},
+        max_steps=max_steps,
+        **optim,
+    )
+
+
+def _build_datamodule(cfg: Mapping[str, Any]) -> DeblurDataModule:
+    data = _section(cfg, "data")
+    if "train" not in data:
+        raise ValueError(
+            "the config has no data.train dataset spec; "
+            "choose data=synthetic or data=paired_folders"
+        )
+    kwargs = {key: data[key] for key in _DATA_KEYS if key in data}
+    kwargs.setdefault("seed", int(cfg.get("seed", 0)))
+    train = kwargs.pop("train")
+    return DeblurDataModule(train, **kwargs)
+
+
+def _check_resume(resume: Path, module: GANModule) -> None:
+    if not resume.is_file():
+        raise FileNotFoundError(f"{resume}: no such checkpoint to resume from")
+    checkpoint = torch.load(resume, map_location="cpu", weights_only=True)
+    saved = checkpoint.get("hyper_parameters") if isinstance(checkpoint, Mapping) else None
+    if not isinstance(saved, Mapping):
+        raise ValueError(f"{resume}: not a deblurgan training checkpoint (no hyper_parameters)")
+    for key in ("generator", "discriminator"):
+        if saved.get(key) != module.hparams[key]:
+            raise ValueError(
+                f"{resume}: the checkpoint was trained with {key}={saved.get(key)!r} but the "
+                f"config asks for {module.hparams[key]!r}; resume with the original run's "
+                f"{key} settings"
+            )
+
+
+class _LastCheckpoint(L.Callback):
+    """Write ``last.ckpt`` every ``every`` GAN steps and when training ends (atomic rename)."""
+
+    def __init__(self, dirpath: Path, every: int) -> None:
+        self.dirpath = dirpath
+        self.every = every
+        self._saved_at: int | None = None
+
+    def _save(self, trainer: L.Trainer) -> None:
+        if (
+            getattr(trainer, "fast_dev_run", False)
+            or trainer.sanity_checking
+            or self._saved_at == trainer.global_step
+        ):
+            return
+        target = self.dirpath / "last.ckpt"
+        partial = self.dirpath / ".last.ckpt.partial"
+        trainer.save_checkpoint(partial, weights_only=False)
+        if trainer.is_global_zero:
+            os.replace(partial, target)
+        self._saved_at = trainer.global_step
+
+    def on_train_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        steps = getattr(pl_module, "completed_steps", trainer.global_step)
+        if steps % self.every == 0:
+            self._save(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._save(trainer)
+
+
+class _ValidationRecord(L.Callback):
+    """Keep the latest validation metrics and their GAN step in each checkpoint."""
+
+    def __init__(self) -> None:
+        self.metrics: dict[str, float] = {}
+        self.step: int | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        self.metrics = {
+            key: float(value)
+            for key, value in trainer.callback_metrics.items()
+            if key.startswith("val/")
+        }
+        self.step = getattr(pl_module, "completed_steps", trainer.global_step)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"metrics": dict(self.metrics), "step": self.step}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.metrics = dict(state_dict.get("metrics", {}))
+        self.step = state_dict.get("step")
+
+
+def _export(
+    module: GANModule,
+    checkpoint: Path | None,
+    run_dir: Path,
+    recipe: Mapping[str, Any],
+) -> Path:
+    """Write the generator of ``checkpoint`` (or the in-memory one) as safetensors."""
+    meta: dict[str, Any] = {"recipe": dict(recipe)}
+    if checkpoint is not None and checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        generator = build_generator(module.hparams["generator"])
+        prefix = "generator."
+        generator.load_state_dict(
+            {k[len(prefix) :]: v for k, v in state["state_dict"].items() if k.startswith(prefix)}
+        )
+        extra = state.get("deblurgan", {})
+        record = state.get("callbacks", {}).get("_ValidationRecord", {})
+        meta.update(
+            checkpoint=checkpoint.name,
+            steps=int(extra.get("gan_step", 0)),
+            val=record.get("metrics", {}),
+            val_step=record.get("step"),
+        )
+    else:
+        generator = module.generator
+        meta.update(checkpoint=None, steps=module.completed_steps, val={}, val_step=None)
+    path = save_generator(generator.cpu(), run_dir / GENERATOR_FILE, meta=meta)
+    logger.info("exported the generator of %s to %s", meta["checkpoint"] or "memory", path)
+    return path
+
+
+def fit(cfg: Mapping[str, Any] | DictConfig) -> Path:
+    """Train a generator as ``cfg`` says and export it; returns ``<run_dir>/generator.safetensors``.
+
+    Args:
+        cfg: the training config (see ``deblurgan/configs/train.yaml``). ``resume`` names a
+            Lightning checkpoint of the same recipe to continue from, exactly where it stopped
+            (optimisers, schedules, data position, RNG); ``trainer.max_steps`` may be raised.
+
+    Returns:
+        The exported generator: the best ``val/psnr`` checkpoint's, else the last one's.
+
+    Raises:
+        ValueError: an invalid config (unknown names or settings, bad numbers), or a resume
+            checkpoint of another architecture.
+        FileNotFoundError: a missing resume checkpoint or data folder.
+        DivergenceError: a loss became NaN or infinite (the last good checkpoint is kept).
+    """
+    config = _to_dict(cfg)
+    resume = Path(config["resume"]) if config.get("resume") else None
+    run_dir = resolve_run_dir(config.get("run_dir"), config.get("resume"))
+    config["run_dir"] = str(run_dir)
+    settings = _trainer_settings(config)
+    seed = int(config.get("seed", 0))
+
+    devices = list(range(torch.cuda.device_count()))
+    with torch.random.fork_rng(devices=devices):
+        # The seed initialises the networks and drives dropout; a resumed run restores its RNG.
+        torch.manual_seed(seed)
+        module = _build_module(config, settings["max_steps"])
+        datamodule = _build_datamodule(config)
+        if resume is not None:
+            _check_resume(resume, module)
+        return _run(config, settings, module, datamodule, run_dir, resume)
+
+
+def _run(
+    config: dict[str, Any],
+    settings: dict[str, Any],
+    module: GANModule,
+    datamodule: DeblurDataModule,
+    run_dir: Path,
+    resume: Path | None,
+) -> Path:
+    steps_per_batch = module.optimizer_steps_per_batch
+    has_val = datamodule.has_val
+    fast = settings["fast_dev_run"]
+    checkpoint_dir = run_dir / "checkpoints"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    if int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0:
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(config)))
+
+    record = _ValidationRecord()
+    callbacks: list[L.Callback] = [
+        record,
+        _LastCheckpoint(checkpoint_dir, settings["checkpoint_every"]),
+    ]
+    best: ModelCheckpoint | None = None
+    if has_val and not fast:
+        best = ModelCheckpoint(
+            dirpath=checkpoint_dir,
+            filename="best",
+            monitor="val/psnr",
+            mode="max",
+            save_top_k=1,
+            save_last=False,
+            auto_insert_metric_name=False,
+        )
+        callbacks.append(best)
+    if settings["enable_progress_bar"]:
+        callbacks.append(TQDMProgressBar(refresh_rate=1))
+    loggers = [
+        TensorBoardLogger(
+            save_dir=run_dir, name="tensorboard", version="", default_hp_metric=False
+        ),
+        CSVLogger(save_dir=run_dir, name="csv"),  # csv/version_N: one per launch, resumes included
+    ]
+    trainer = L.Trainer(
+        default_root_dir=run_dir,
+        accelerator=settings["accelerator"],
+        devices=settings["devices"],
+        num_nodes=settings["num_nodes"],
+        strategy=settings["strategy"],
+        precision=settings["precision"],
+        max_steps=settings["max_steps"] * steps_per_batch,
+        max_epochs=-1,
+        val_check_interval=settings["val_every"] if has_val else None,
+        check_val_every_n_epoch=None,
+        limit_val_batches=settings["limit_val_batches"] if has_val else 0,
+        num_sanity_val_steps=settings["num_sanity_val_steps"] if has_val else 0,
+        log_every_n_steps=settings["log_every"],
+        callbacks=callbacks,
+        logger=loggers,
+        enable_checkpointing=best is not None,
+        enable_progress_bar=settings["enable_progress_bar"],
+        enable_model_summary=settings["enable_model_summary"],
+        deterministic=settings["deterministic"],
+        use_distributed_sampler=False,
+        fast_dev_run=fast,
+    )
+    logger.info(
+        "training %s for %d GAN steps in %s%s",
+        module.hparams["generator"]["name"],
+        settings["max_steps"],
+        run_dir,
+        f" (resuming {resume})" if resume else "",
+    )
+    trainer.fit(
+        module,
+        datamodule=datamodule,
+        ckpt_path=str(resume) if resume is not None else None,
+        weights_only=True,
+    )
+
+    chosen: Path | None = None
+    if best is not None and best.best_model_path:
+        chosen = Path(best.best_model_path)
+    elif (checkpoint_dir / "last.ckpt").is_file():
+        chosen = checkpoint_dir / "last.ckpt"
+    recipe = {
+        k: config.get(k)
+        for k in (
+            "generator",
+            "discriminator",
+            "adversarial",
+            "content",
+            "optim",
+            "data",
+            "trainer",
+            "seed",
+        )
+    }
+    path = run_dir / GENERATOR_FILE
+    if trainer.is_global_zero:
+        path = _export(module, None if fast else chosen, run_dir, recipe)
+    trainer.strategy.barrier("deblurgan.export")
+    return path

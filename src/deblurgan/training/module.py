@@ -1,0 +1,436 @@
+"""GAN training of a deblurring generator (DeblurGAN, Kupyn et al., 2018; DeblurGAN-v2, 2019).
+
+One training step is one critic update followed by one generator update on the same batch
+(manual optimisation). The module takes only registry names and numbers, so
+``GANModule.load_from_checkpoint(path)`` rebuilds the networks, losses and schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.optim.lr_scheduler import LambdaLR
+
+from deblurgan.losses import ADVERSARIAL_LOSSES, WeightedLoss
+from deblurgan.metrics import psnr, ssim
+from deblurgan.models import DISCRIMINATORS, build_generator
+
+__all__ = ["DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
+
+logger = logging.getLogger(__name__)
+
+_SSIM_WINDOW = 11
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite; training stopped before the bad update was applied."""
+
+
+def lr_factor(
+    step: int,
+    *,
+    max_steps: int | None,
+    warmup_steps: int = 0,
+    decay_start: float = 0.5,
+    min_lr_ratio: float = 1e-3,
+) -> float:
+    """Learning-rate multiplier at GAN step ``step`` (0-based): warm-up, plateau, linear decay.
+
+    The factor rises linearly over ``warmup_steps`` (``(step + 1) / warmup_steps``), stays at 1,
+    then from ``decay_start * max_steps`` falls linearly to ``min_lr_ratio`` at ``max_steps``
+    (DeblurGAN-v2: constant for half the run, then linear decay to 1e-7 from 1e-4).
+
+    Args:
+        step: GAN steps completed before this one.
+        max_steps: length of the run in GAN steps; ``None`` means no decay.
+        warmup_steps: steps of linear warm-up (0 for none).
+        decay_start: fraction of ``max_steps`` at which the decay starts, in [0, 1].
+        min_lr_ratio: the factor reached at ``max_steps``, in [0, 1].
+
+    Example:
+        >>> [lr_factor(s, max_steps=10, warmup_steps=2, decay_start=0.5, min_lr_ratio=0.0)
+        ...  for s in (0, 1, 4, 5, 8, 10)]
+        [0.5, 1.0, 1.0, 1.0, 0.4, 0.0]
+    """
+    factor = 1.0
+    if warmup_steps > 0 and step < warmup_steps:
+        factor = (step + 1) / warmup_steps
+    if max_steps is not None and max_steps > 0:
+        start = round(decay_start * max_steps)
+        if step >= start:
+            progress = min(1.0, (step - start) / max(1, max_steps - start))
+            factor = min(factor, 1.0 - (1.0 - min_lr_ratio) * progress)
+    return factor
+
+
+def pad_to_multiple(image: Tensor, multiple: int) -> Tensor:
+    """Pad the bottom and right of ``image`` up to a multiple of ``multiple`` (reflection).
+
+    Replicates the border instead where the image is too small to reflect.
+
+    Shape:
+        - image: :math:`(B, C, H, W)`
+        - output: :math:`(B, C, \\lceil H/m \\rceil m, \\lceil W/m \\rceil m)`
+
+    Example:
+        >>> pad_to_multiple(torch.rand(1, 3, 30, 33), 8).shape
+        torch.Size([1, 3, 32, 40])
+    """
+    height, width = image.shape[-2:]
+    pad_h = -height % multiple
+    pad_w = -width % multiple
+    if pad_h == 0 and pad_w == 0:
+        return image
+    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts, lists and scalars from (possibly OmegaConf) containers, for hparams."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _spec(value: Any, kind: str) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, Mapping):
+        spec = _plain(value)
+        if not isinstance(spec.get("name"), str):
+            raise ValueError(f"{kind} spec needs a 'name' string, got {spec!r}")
+        return spec
+    raise TypeError(
+        f"{kind} must be a registry name or a {{'name': ..., **kwargs}} mapping, got {value!r}"
+    )
+
+
+def _number(name: str, value: Any, *, low: float, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: Any, *, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
+class GANModule(L.LightningModule):
+    """Adversarial (or pure content) training of a registered generator.
+
+    Each training step restores the blurry batch once, updates the critic with the adversarial
+    ``d_loss`` (the restored images detached), then updates the generator with
+    ``content(restored, sharp) + adv_weight * g_loss``. Without a discriminator only the
+    content loss trains the generator. Both optimisers are Adam with a per-GAN-step schedule
+    (:func:`lr_factor`).
+
+    Lightning counts every optimiser step in ``global_step``: a GAN step makes
+    :attr:`optimizer_steps_per_batch` of them (2 with a critic, 1 without), and
+    :attr:`completed_steps` converts back. Logged keys: ``train/g_loss``, ``train/content``,
+    ``train/content_<term>``, ``train/lr_g`` and, with a critic, ``train/d_loss``,
+    ``train/adv``, ``train/lr_d``; validation logs ``val/psnr``, ``val/ssim`` and
+    ``val/psnr_input`` (the blurry input's PSNR) averaged over the validation set.
+
+    Args:
+        generator: ``GENERATORS`` name or spec ``{"name": ..., **kwargs}``.
+        discriminator: ``DISCRIMINATORS`` spec, or ``None`` for content-only training.
+        adversarial: ``ADVERSARIAL_LOSSES`` name or spec (``"ragan_ls"``, ``"lsgan"``, ...).
+        content: content terms for :class:`~deblurgan.losses.WeightedLoss` (default L1).
+        adv_weight: weight of the generator's adversarial term.
+        lr_g: generator learning rate.
+        lr_d: critic learning rate.
+        betas: Adam betas of both optimisers.
+        weight_decay: Adam weight decay of both optimisers.
+        max_steps: run length in GAN steps, for the linear decay (``None``: no decay).
+        warmup_steps: GAN steps of linear learning-rate warm-up.
+        decay_start: fraction of ``max_steps`` after which the learning rates decay.
+        min_lr_ratio: learning-rate factor reached at ``max_steps``.
+        grad_clip: clip each network's gradient norm to this (``None``: no clipping).
+        log_images: validation images written to TensorBoard as blurry | restored | sharp.
+
+    Shape:
+        - batch: ``{"blurry": (B, 3, H, W), "sharp": (B, 3, H, W), ...}`` in [0, 1].
+
+    Example:
+        >>> module = GANModule({"name": "resnet", "width": 4, "n_blocks": 1},
+        ...                    discriminator={"name": "patchgan", "width": 4, "depth": 2})
+        >>> module.optimizer_steps_per_batch, type(module.adversarial).__name__
+        (2, 'RelativisticAverageLSLoss')
+        >>> module(torch.rand(1, 3, 16, 16)).shape
+        torch.Size([1, 3, 16, 16])
+    """
+
+    def __init__(
+        self,
+        generator: str | Mapping[str, Any],
+        *,
+        discriminator: str | Mapping[str, Any] | None = None,
+        adversarial: str | Mapping[str, Any] = "ragan_ls",
+        content: Mapping[str, Any] | None = None,
+        adv_weight: float = 1e-3,
+        lr_g: float = 1e-4,
+        lr_d: float = 1e-4,
+        betas: Sequence[float] = (0.5, 0.999),
+        weight_decay: float = 0.0,
+        max_steps: int | None = None,
+        warmup_steps: int = 0,
+        decay_start: float = 0.5,
+        min_lr_ratio: float = 1e-3,
+        grad_clip: float | None = None,
+        log_images: int = 4,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+
+        generator_spec = _spec(generator, "generator")
+        discriminator_spec = (
+            None if discriminator is None else _spec(discriminator, "discriminator")
+        )
+        adversarial_spec = _spec(adversarial, "adversarial")
+        content_terms = _plain(content) if content is not None else {"l1": 1.0}
+        if not isinstance(content_terms, dict):
+            raise TypeError(f"content must be a mapping of loss names to weights, got {content!r}")
+        betas_list = _plain(betas)
+        if not (isinstance(betas_list, list) and len(betas_list) == 2):
+            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+        for beta in betas_list:
+            _number("betas", beta, low=0.0, high=1.0 - 1e-12)
+        hparams: dict[str, Any] = {
+            "generator": generator_spec,
+            "discriminator": discriminator_spec,
+            "adversarial": adversarial_spec,
+            "content": content_terms,
+            "adv_weight": _number("adv_weight", adv_weight, low=0.0),
+            "lr_g": _number("lr_g", lr_g, low=0.0),
+            "lr_d": _number("lr_d", lr_d, low=0.0),
+            "betas": [float(b) for b in betas_list],
+            "weight_decay": _number("weight_decay", weight_decay, low=0.0),
+            "max_steps": _count("max_steps", max_steps, allow_none=True),
+            "warmup_steps": _count("warmup_steps", warmup_steps),
+            "decay_start": _number("decay_start", decay_start, low=0.0, high=1.0),
+            "min_lr_ratio": _number("min_lr_ratio", min_lr_ratio, low=0.0, high=1.0),
+            "grad_clip": None if grad_clip is None else _number("grad_clip", grad_clip, low=0.0),
+            "log_images": _count("log_images", log_images),
+        }
+        self.save_hyperparameters(hparams)
+
+        self.generator = build_generator(generator_spec)
+        self.discriminator: nn.Module | None = (
+            None if discriminator_spec is None else DISCRIMINATORS.from_spec(discriminator_spec)
+        )
+        self.adversarial = ADVERSARIAL_LOSSES.from_spec(adversarial_spec)
+        self.content_loss = WeightedLoss(content_terms)
+        self.size_multiple = int(getattr(self.generator, "size_multiple", 1))
+
+    # ----------------------------------------------------------------------------------- steps
+    @property
+    def optimizer_steps_per_batch(self) -> int:
+        """Optimiser steps Lightning counts per GAN step: 2 with a critic, 1 without."""
+        return 1 if self.discriminator is None else 2
+
+    @property
+    def completed_steps(self) -> int:
+        """GAN steps (training batches) completed so far; 0 outside a Trainer."""
+        if self._trainer is None:
+            return 0
+        return int(self.trainer.global_step) // self.optimizer_steps_per_batch
+
+    def forward(self, blurry: Tensor) -> Tensor:
+        return self.generator(blurry)
+
+    # ----------------------------------------------------------------------------- optimisers
+    def configure_optimizers(self) -> Any:
+        hp = self.hparams
+        betas = (float(hp["betas"][0]), float(hp["betas"][1]))
+
+        def schedule(step: int) -> float:
+            return lr_factor(
+                step,
+                max_steps=hp["max_steps"],
+                warmup_steps=hp["warmup_steps"],
+                decay_start=hp["decay_start"],
+                min_lr_ratio=hp["min_lr_ratio"],
+            )
+
+        g_opt = torch.optim.Adam(
+            self.generator.parameters(), lr=hp["lr_g"], betas=betas, weight_decay=hp["weight_decay"]
+        )
+        optimizers: list[torch.optim.Optimizer] = [g_opt]
+        if self.discriminator is not None:
+            optimizers.append(
+                torch.optim.Adam(
+                    self.discriminator.parameters(),
+                    lr=hp["lr_d"],
+                    betas=betas,
+                    weight_decay=hp["weight_decay"],
+                )
+            )
+        # A plain function (not a callable object) keeps the schedule out of the checkpoint, so a
+        # resumed run follows its own max_steps; the step count itself is restored.
+        schedulers = [LambdaLR(opt, schedule) for opt in optimizers]
+        return optimizers, schedulers
+
+    def _optimizers(self) -> list[Any]:
+        opts = self.optimizers()
+        return list(opts) if isinstance(opts, list | tuple) else [opts]
+
+    def _schedulers(self) -> list[Any]:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return []
+        return list(schedulers) if isinstance(schedulers, list | tuple) else [schedulers]
+
+    # --------------------------------------------------------------------------------- helpers
+    @staticmethod
+    def _unpack(batch: Any) -> tuple[Tensor, Tensor]:
+        if not isinstance(batch, Mapping) or "blurry" not in batch or "sharp" not in batch:
+            raise TypeError(
+                "a batch must be a mapping with 'blurry' and 'sharp' tensors, got "
+                f"{type(batch).__name__}"
+            )
+        return batch["blurry"], batch["sharp"]
+
+    def _checkpoint_dir(self) -> str:
+        if self._trainer is None:
+            return "the run's checkpoints folder"
+        return str(Path(self.trainer.default_root_dir) / "checkpoints")
+
+    def _guard(self, loss: Tensor, name: str, step: int) -> None:
+        if not bool(torch.isfinite(loss)):
+            raise DivergenceError(
+                f"training diverged at GAN step {step}: {name} is {loss.item()}. The update was "
+                f"not applied and nothing was saved from this step; the last good checkpoint is "
+                f"kept in {self._checkpoint_dir()} (resume from last.ckpt with a lower learning "
+                f"rate, a smaller adv_weight or grad_clip)"
+            )
+
+    def _clip(self, optimizer: Any) -> None:
+        if self.hparams["grad_clip"] is not None:
+            self.clip_gradients(
+                optimizer,
+                gradient_clip_val=self.hparams["grad_clip"],
+                gradient_clip_algorithm="norm",
+            )
+
+    # -------------------------------------------------------------------------------- training
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        blurry, sharp = self._unpack(batch)
+        step = self.completed_steps
+        optimizers = self._optimizers()
+        g_opt = optimizers[0]
+        restored = self.generator(blurry)
+        logs: dict[str, Tensor | float] = {}
+
+        if self.discriminator is not None:
+            d_opt = optimizers[1]
+            self.toggle_optimizer(d_opt)
+            d_loss = self.adversarial.d_loss(self.discriminator, sharp, restored)
+            self._guard(d_loss, "the critic loss", step)
+            d_opt.zero_grad(set_to_none=True)
+            self.manual_backward(d_loss)
+            self._clip(d_opt)
+            d_opt.step()
+            self.untoggle_optimizer(d_opt)
+            logs["train/d_loss"] = d_loss.detach()
+
+        self.toggle_optimizer(g_opt)
+        content, parts = self.content_loss(restored, sharp)
+        g_loss = content
+        if self.discriminator is not None:
+            adv = self.adversarial.g_loss(self.discriminator, sharp, restored)
+            g_loss = content + self.hparams["adv_weight"] * adv
+            logs["train/adv"] = adv.detach()
+        self._guard(g_loss, "the generator loss", step)
+        g_opt.zero_grad(set_to_none=True)
+        self.manual_backward(g_loss)
+        self._clip(g_opt)
+        g_opt.step()
+        self.untoggle_optimizer(g_opt)
+
+        # The learning rates this step used, before the schedule moves on.
+        logs["train/lr_g"] = float(g_opt.param_groups[0]["lr"])
+        if self.discriminator is not None:
+            logs["train/lr_d"] = float(optimizers[1].param_groups[0]["lr"])
+        for scheduler in self._schedulers():
+            scheduler.step()
+
+        logs["train/g_loss"] = g_loss.detach()
+        logs["train/content"] = content.detach()
+        logs.update({f"train/content_{label}": value for label, value in parts.items()})
+        size = blurry.shape[0]
+        bar: dict[str, Tensor | float] = {
+            key: logs.pop(key) for key in ("train/g_loss", "train/d_loss") if key in logs
+        }
+        self.log_dict(bar, on_step=True, on_epoch=False, batch_size=size, prog_bar=True)
+        self.log_dict(logs, on_step=True, on_epoch=False, batch_size=size)
+        return g_loss.detach()
+
+    # ------------------------------------------------------------------------------ validation
+    def _restore(self, blurry: Tensor) -> Tensor:
+        height, width = blurry.shape[-2:]
+        padded = pad_to_multiple(blurry, self.size_multiple)
+        return self.generator(padded)[..., :height, :width].clamp(0, 1)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        blurry, sharp = self._unpack(batch)
+        restored = self._restore(blurry)
+        size = blurry.shape[0]
+        self.log(
+            "val/psnr", psnr(restored, sharp).mean(), batch_size=size, sync_dist=True, prog_bar=True
+        )
+        metrics = {"val/psnr_input": psnr(blurry, sharp).mean()}
+        if min(blurry.shape[-2:]) >= _SSIM_WINDOW:
+            metrics["val/ssim"] = ssim(restored, sharp).mean()
+        self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=size, sync_dist=True)
+        if batch_idx == 0 and self.hparams["log_images"] > 0:
+            self._log_images(blurry, restored, sharp)
+
+    def _log_images(self, blurry: Tensor, restored: Tensor, sharp: Tensor) -> None:
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        if self._trainer is None or not self.trainer.is_global_zero:
+            return
+        count = self.hparams["log_images"]
+        rows = torch.cat([blurry[:count], restored[:count], sharp[:count]], dim=-1)
+        for run_logger in self.loggers:
+            if isinstance(run_logger, TensorBoardLogger):
+                run_logger.experiment.add_images(
+                    "val/blurry_restored_sharp",
+                    rows.detach().float().clamp(0, 1).cpu(),
+                    self.completed_steps,
+                )
+
+    # ----------------------------------------------------------------------------- checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Global RNG states, so that dropout continues the same stream after a resume.
+        rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        checkpoint["deblurgan"] = {"gan_step": self.completed_steps, "rng": rng}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("deblurgan")
+        # Only a Trainer resuming a fit takes over the RNG; load_from_checkpoint leaves it alone.
+        if not isinstance(state, Mapping) or self._trainer is None:
+            return
+        rng = state.get("rng", {})
+        if isinstance(rng.get("torch"), Tensor):
+            torch.set_rng_state(rng["torch"])
+        if torch.cuda.is_available() and rng.get("cuda"):
+            torch.cuda.set_rng_state_all(rng["cuda"])

@@ -1,0 +1,198 @@
+"""End-to-end training on CPU: checkpoints, logs, export, exact resume, divergence guard."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from deblurgan.models import load_generator
+from deblurgan.models.weights import read_checkpoint
+from deblurgan.training import DivergenceError, GANModule, fit
+
+fit_module = importlib.import_module("deblurgan.training.fit")
+
+
+def _metric_rows(run_dir: Path, version: int = 0) -> list[dict[str, str]]:
+    with open(run_dir / "csv" / f"version_{version}" / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _generator_state(path: Path) -> dict[str, torch.Tensor]:
+    return read_checkpoint(path)[1]
+
+
+def test_fit_trains_logs_checkpoints_and_exports(tmp_path: Path, make_config) -> None:
+    run_dir = tmp_path / "run"
+    exported = fit(make_config(run_dir))
+
+    assert exported == run_dir / "generator.safetensors"
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert (run_dir / "checkpoints" / "best.ckpt").is_file()
+    assert (run_dir / "config.yaml").is_file()
+    assert any((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+
+    rows = _metric_rows(run_dir)
+    keys = set().union(*rows)
+    for key in ("train/g_loss", "train/d_loss", "train/content", "train/adv", "train/lr_g"):
+        assert key in keys
+    for key in ("val/psnr", "val/ssim", "val/psnr_input"):
+        assert key in keys
+    train_rows = [r for r in rows if r["train/g_loss"]]
+    assert len(train_rows) == 4  # one row per GAN step, not per optimiser step
+    assert all(torch.isfinite(torch.tensor(float(r["train/g_loss"]))) for r in train_rows)
+
+    # The Lightning checkpoint loads with weights_only and counts two optimiser steps per GAN step.
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["global_step"] == 8 and last["deblurgan"]["gan_step"] == 4
+
+    model = load_generator(exported)
+    assert model.arch_spec["name"] == "fpn_mobilenet"
+    meta = model.checkpoint_meta
+    assert meta["checkpoint"] == "best.ckpt" and meta["steps"] in (2, 4)
+    assert set(meta["val"]) == {"val/psnr", "val/ssim", "val/psnr_input"}
+    assert meta["recipe"]["generator"]["num_filters"] == 8
+    restored = model(torch.rand(1, 3, 32, 32))
+    assert restored.shape == (1, 3, 32, 32)
+
+    # The module rebuilds itself from the checkpoint alone (names and numbers only).
+    module = GANModule.load_from_checkpoint(run_dir / "checkpoints" / "last.ckpt")
+    assert module.hparams.discriminator == {"name": "patchgan", "width": 4, "depth": 2}
+    torch.testing.assert_close(
+        module.generator.state_dict(), _generator_state(run_dir / "checkpoints" / "last.ckpt")
+    )
+
+
+def test_resume_mid_run_matches_an_uninterrupted_run(
+    tmp_path: Path, make_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 4 GAN steps straight, keeping a copy of the checkpoint written after step 2 ...
+    snapshot = tmp_path / "step2.ckpt"
+    original = fit_module._LastCheckpoint.on_train_batch_end
+
+    def keep_step_two(self, trainer, module, *args):
+        original(self, trainer, module, *args)
+        if module.completed_steps == 2:
+            shutil.copy(self.dirpath / "last.ckpt", snapshot)
+
+    monkeypatch.setattr(fit_module._LastCheckpoint, "on_train_batch_end", keep_step_two)
+    straight = tmp_path / "straight"
+    fit(make_config(straight, trainer={"val_every": 3}))
+    monkeypatch.undo()
+    assert torch.load(snapshot, weights_only=True)["deblurgan"]["gan_step"] == 2
+
+    # ... then 2 steps + resume + 2 steps: the learning-rate decay, the critic, the data
+    # position and the validation schedule all continue as if never stopped.
+    resumed = tmp_path / "resumed"
+    fit(make_config(resumed, trainer={"val_every": 3}, resume=str(snapshot)))
+
+    a = torch.load(straight / "checkpoints" / "last.ckpt", weights_only=True)
+    b = torch.load(resumed / "checkpoints" / "last.ckpt", weights_only=True)
+    assert a["global_step"] == b["global_step"] == 8
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    losses_a = [r["train/g_loss"] for r in _metric_rows(straight) if r["train/g_loss"]]
+    losses_b = [r["train/g_loss"] for r in _metric_rows(resumed) if r["train/g_loss"]]
+    assert losses_b == losses_a[2:]
+
+
+def test_resume_in_place_continues_a_finished_run(tmp_path: Path, make_config) -> None:
+    run_dir = tmp_path / "run"
+    fit(make_config(run_dir, trainer={"max_steps": 2}, data={"val": None}))
+    last = run_dir / "checkpoints" / "last.ckpt"
+    fit(make_config(None, trainer={"max_steps": 3}, data={"val": None}, resume=str(last)))
+    state = torch.load(last, weights_only=True)
+    assert state["deblurgan"]["gan_step"] == 3
+    assert len(_metric_rows(run_dir, version=1)) == 1  # the new launch logged its one step
+    assert load_generator(run_dir / "generator.safetensors").checkpoint_meta["steps"] == 3
+
+
+def test_resume_refuses_another_architecture(tmp_path: Path, make_config) -> None:
+    run_dir = tmp_path / "run"
+    fit(make_config(run_dir, trainer={"max_steps": 1}, data={"val": None}))
+    other = make_config(
+        tmp_path / "other",
+        generator={"num_filters": 16},
+        resume=str(run_dir / "checkpoints" / "last.ckpt"),
+    )
+    with pytest.raises(ValueError, match="trained with generator="):
+        fit(other)
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        fit(make_config(tmp_path / "x", resume=str(tmp_path / "missing.ckpt")))
+
+
+def test_content_only_training_takes_one_optimiser_step_per_batch(
+    tmp_path: Path, make_config
+) -> None:
+    run_dir = tmp_path / "run"
+    cfg = make_config(run_dir, discriminator=None, trainer={"max_steps": 3, "val_every": 3})
+    cfg["generator"] = {"name": "resnet", "width": 4, "n_blocks": 1}
+    exported = fit(cfg)
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["global_step"] == 3 and len(last["optimizer_states"]) == 1
+    keys = set().union(*_metric_rows(run_dir))
+    assert "train/content" in keys and "train/d_loss" not in keys
+    assert load_generator(exported).arch_spec["name"] == "resnet"
+
+
+def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(
+    tmp_path: Path, make_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deblurgan.losses import WeightedLoss
+
+    calls = {"n": 0}
+    original = WeightedLoss.forward
+
+    def poisoned(self, restored, sharp):
+        calls["n"] += 1
+        total, parts = original(self, restored, sharp)
+        return (total * float("nan"), parts) if calls["n"] == 3 else (total, parts)
+
+    monkeypatch.setattr(WeightedLoss, "forward", poisoned)
+    run_dir = tmp_path / "run"
+    cfg = make_config(run_dir, data={"val": None}, trainer={"checkpoint_every": 1})
+    with pytest.raises(DivergenceError, match=r"GAN step 2\b.*last good checkpoint is kept"):
+        fit(cfg)
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["deblurgan"]["gan_step"] == 2
+    assert not (run_dir / "generator.safetensors").exists()
+
+
+def test_fast_dev_run_exports_without_checkpoints(tmp_path: Path, make_config) -> None:
+    run_dir = tmp_path / "run"
+    exported = fit(make_config(run_dir, trainer={"fast_dev_run": 1}))
+    assert not (run_dir / "checkpoints" / "last.ckpt").exists()
+    assert load_generator(exported).checkpoint_meta["checkpoint"] is None
+
+
+@pytest.mark.parametrize(
+    ("sections", "error", "match"),
+    [
+        ({"trainer": {"max_steps": 0}}, ValueError, "trainer.max_steps"),
+        ({"trainer": {"max_epochs": 3}}, ValueError, "unknown trainer setting"),
+        ({"optim": {"lr": 1.0}}, ValueError, "unknown optim setting"),
+        ({"optim": {"adv_weight": -1.0}}, ValueError, "adv_weight"),
+        ({"generator": None}, ValueError, "no generator"),
+        ({"generator": {"name": "nope"}}, ValueError, "unknown generator 'nope'"),
+        ({"adversarial": "nope"}, KeyError, "unknown adversarial loss 'nope'"),
+        ({"content": {"nope": 1.0}}, KeyError, "unknown content loss 'nope'"),
+        ({"data": {"train": None}}, ValueError, "data.train"),
+        ({"data": {"batch_size": 0}}, ValueError, "data.batch_size"),
+        ({"data": {"batch_size": 7}}, ValueError, "fewer than one batch"),
+    ],
+)
+def test_fit_rejects_bad_configs(tmp_path: Path, make_config, sections, error, match) -> None:
+    with pytest.raises(error, match=match):
+        fit(make_config(tmp_path / "run", **sections))
+
+
+def test_fit_reports_missing_values(tmp_path: Path, make_config) -> None:
+    cfg = make_config(tmp_path / "run")
+    cfg["data"]["train"]["root"] = "???"
+    with pytest.raises(ValueError, match=r"missing required setting\(s\) data.train.root"):
+        fit(cfg)
