@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from tiny_settings import TINY
 from torch import nn
 
 from deblurgan.models import DISCRIMINATORS, GENERATORS, build_generator
@@ -14,12 +15,6 @@ from deblurgan.models.backbones import MobileNetV2, load_backbone_weights, make_
 from deblurgan.models.discriminators import PatchDiscriminator, receptive_field
 
 # Tiny settings per registered name: a new architecture adds its entry here.
-TINY: dict[str, dict[str, Any]] = {
-    "fpn_mobilenet": {"width_mult": 0.25, "num_filters": 8, "num_filters_fpn": 16},
-    "resnet": {"width": 4, "n_blocks": 2},
-    "patchgan": {"width": 4},
-    "double_scale": {"width": 4},
-}
 # Input side for discriminators (the global critic of double_scale needs 128 px).
 DISC_SIDE = {"patchgan": 64, "double_scale": 128}
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from tiny_settings import TINY
 from torch import nn
 
 from deblurgan.models import (
@@ -24,13 +25,7 @@ from deblurgan.models import (
 from deblurgan.models import weights as weights_module
 
 TINY_SPECS: dict[str, dict[str, Any]] = {
-    "fpn_mobilenet": {
-        "name": "fpn_mobilenet",
-        "width_mult": 0.25,
-        "num_filters": 8,
-        "num_filters_fpn": 16,
-    },
-    "resnet": {"name": "resnet", "width": 4, "n_blocks": 1},
+    name: {"name": name, **kwargs} for name, kwargs in TINY.items() if name in GENERATORS
 }
 
 
@@ -54,7 +49,7 @@ def test_build_generator_records_its_spec() -> None:
 
 
 def test_build_generator_errors() -> None:
-    with pytest.raises(ValueError, match=r"unknown generator 'unet'.*fpn_mobilenet, resnet"):
+    with pytest.raises(ValueError, match=r"unknown generator 'unet'.*fpn_mobilenet.*resnet"):
         build_generator("unet")
     with pytest.raises(ValueError, match=r"'name'"):
         build_generator({"width": 4})
@@ -93,7 +88,7 @@ def test_safetensors_metadata_layout(tmp_path: Path) -> None:
     assert metadata == {
         "format_version": "1",
         "arch": "resnet",
-        "arch_kwargs": json.dumps({"width": 4, "n_blocks": 1}),
+        "arch_kwargs": json.dumps({"width": 4, "n_blocks": 2}),
         "meta": json.dumps({"psnr": 28.5}),
     }
     spec, state, meta = read_checkpoint(path)
@@ -106,7 +101,7 @@ def test_torch_checkpoint_layout(tmp_path: Path) -> None:
     raw = torch.load(path, weights_only=True)
     assert set(raw) == {"format_version", "arch", "arch_kwargs", "state_dict", "meta"}
     assert raw["format_version"] == 1 and raw["arch"] == "resnet"
-    assert raw["arch_kwargs"] == {"width": 4, "n_blocks": 1} and raw["meta"] == {}
+    assert raw["arch_kwargs"] == {"width": 4, "n_blocks": 2} and raw["meta"] == {}
 
 
 def test_save_errors(tmp_path: Path) -> None:

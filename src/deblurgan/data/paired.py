@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from torch import Tensor
 from torch.utils.data import Dataset
 
+from deblurgan.data.files import normalise_extensions
 from deblurgan.data.registries import DATASETS
-from deblurgan.data.transforms import item_generator, random_crop_pair, random_flip_pair
+from deblurgan.data.transforms import PairAugment, item_generator
+from deblurgan.data.validation import check_image, check_min_size, raise_if_problems
 from deblurgan.io import IMAGE_EXTENSIONS, read_image
 
-__all__ = ["ImagePair", "PairedFolderDataset", "find_pairs"]
+__all__ = ["ImagePair", "PairListDataset", "PairedFolderDataset", "find_pairs", "load_pair"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,27 +40,20 @@ def _image_files(folder: Path, extensions: frozenset[str]) -> dict[str, Path]:
     }
 
 
-def _header_size(path: Path) -> tuple[int, int]:
-    """``(height, width)`` from the image header only (no pixel decoding)."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return int(image.height), int(image.width)
-
-
 def find_pairs(
     root: str | Path,
     *,
     blur_dir: str = "blur",
     sharp_dir: str = "sharp",
     extensions: Sequence[str] = tuple(IMAGE_EXTENSIONS),
-    min_size: int | None = None,
+    min_size: int | tuple[int, int] | None = None,
+    decode: bool = False,
 ) -> list[ImagePair]:
     """Pair ``root/blur_dir/NAME`` with ``root/sharp_dir/NAME`` and validate every pair.
 
     If ``root`` has no ``blur_dir``/``sharp_dir`` of its own, every folder below it that holds
     them is a sequence (GoPro: ``train/<sequence>/blur/000047.png``); names are then prefixed with
-    the sequence path. Validation reads image headers only.
+    the sequence path. Validation reads image headers only, unless ``decode``.
 
     Args:
         root: dataset folder.
@@ -65,13 +61,15 @@ def find_pairs(
         sharp_dir: name of the sharp folder(s).
         extensions: image file extensions to pair (case-insensitive).
         min_size: if given, images smaller than this in either side are errors.
+        decode: decode every image (slow; also catches truncated files).
 
     Returns:
         The pairs, sorted by name.
 
     Raises:
-        ValueError: listing every file without a partner, pairs of different sizes, unreadable
-            or too small files, or saying that no pairs were found.
+        DatasetError: (a ``ValueError``) listing every file without a partner, pairs of different
+            sizes, unreadable or too small files.
+        ValueError: ``root`` is not a folder, has no pair folders, or no pairs.
 
     Example:
         >>> import tempfile
@@ -86,7 +84,7 @@ def find_pairs(
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"{root}: not a folder")
-    exts = frozenset(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
+    exts = normalise_extensions(extensions)
     if (root / blur_dir).is_dir() or (root / sharp_dir).is_dir():
         groups = [root]
     else:
@@ -113,42 +111,73 @@ def find_pairs(
             problems.append(f"{sharp_files[name]}: no blurry partner {blur_folder / name}")
         prefix = "" if group == root else group.relative_to(root).as_posix() + "/"
         for name in sorted(blurry_files.keys() & sharp_files.keys()):
-            sizes = {}
-            for path in (blurry_files[name], sharp_files[name]):
-                try:
-                    sizes[path] = _header_size(path)
-                except Exception as exc:  # PIL raises OSError, ValueError or DecompressionBomb*
-                    problems.append(f"{path}: unreadable ({type(exc).__name__}: {exc})")
-            if len(sizes) < 2:
+            blurry_path, sharp_path = blurry_files[name], sharp_files[name]
+            blurry_size = check_image(blurry_path, problems, decode=decode)
+            sharp_size = check_image(sharp_path, problems, decode=decode)
+            if blurry_size is None or sharp_size is None:
                 continue
-            (blurry_size, sharp_size) = sizes.values()
             if blurry_size != sharp_size:
                 problems.append(
-                    f"{blurry_files[name]}: size {blurry_size[1]}x{blurry_size[0]} differs from "
+                    f"{blurry_path}: size {blurry_size[1]}x{blurry_size[0]} differs from "
                     f"its sharp partner's {sharp_size[1]}x{sharp_size[0]}"
                 )
                 continue
-            if min_size is not None and min(blurry_size) < min_size:
-                problems.append(
-                    f"{blurry_files[name]}: {blurry_size[1]}x{blurry_size[0]} is smaller than "
-                    f"the crop size {min_size}"
-                )
-                continue
-            stem = Path(name).stem
-            pairs.append(
-                ImagePair(blurry_files[name], sharp_files[name], prefix + stem, blurry_size)
-            )
-    if problems:
-        raise ValueError(
-            f"{len(problems)} problem(s) in paired dataset {root}:\n  " + "\n  ".join(problems)
-        )
+            if check_min_size(blurry_path, blurry_size, min_size, problems):
+                stem = Path(name).stem
+                pairs.append(ImagePair(blurry_path, sharp_path, prefix + stem, blurry_size))
+    raise_if_problems(problems, f"paired dataset {root}")
     if not pairs:
         raise ValueError(f"{root}: no image pairs found in '{blur_dir}'/'{sharp_dir}'")
     return sorted(pairs, key=lambda p: p.name)
 
 
+def load_pair(pair: ImagePair) -> tuple[Tensor, Tensor]:
+    """Decode both images of a pair as ``(3, H, W)`` float32; their shapes must agree."""
+    blurry = read_image(pair.blurry, max_pixels=None).rgb
+    sharp = read_image(pair.sharp, max_pixels=None).rgb
+    if blurry.shape != sharp.shape:
+        raise ValueError(
+            f"{pair.blurry}: decoded shape {tuple(blurry.shape)} differs from "
+            f"{pair.sharp}'s {tuple(sharp.shape)}"
+        )
+    return blurry, sharp
+
+
+class PairListDataset(Dataset[dict[str, Any]]):
+    """Shared item logic of the paired datasets: a list of pairs, a loader and a PairAugment.
+
+    Item ``i`` decodes pair ``i`` and applies the augmentation with a generator seeded by
+    ``(seed, i)``, so items are the same in every epoch, process and DataLoader worker.
+    Subclasses set ``pairs``, ``augment`` and ``seed`` and may override :meth:`load`.
+    """
+
+    pairs: Sequence[Any]
+    augment: PairAugment
+    seed: int
+
+    def load(self, index: int) -> tuple[Tensor, Tensor]:
+        """Decode pair ``index`` as ``(blurry, sharp)``, each ``(3, H, W)``."""
+        return load_pair(self.pairs[index])
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of {len(self)} pairs")
+        index %= len(self)
+        blurry, sharp = self.load(index)
+        if self.augment.random:
+            blurry, sharp = self.augment(blurry, sharp, generator=item_generator(self.seed, index))
+        return {
+            "blurry": blurry.contiguous().float(),
+            "sharp": sharp.contiguous().float(),
+            "name": self.pairs[index].name,
+        }
+
+
 @DATASETS.register("paired_folders")
-class PairedFolderDataset(Dataset[dict[str, Any]]):
+class PairedFolderDataset(PairListDataset):
     """Blurry/sharp pairs from parallel folders, e.g. GoPro's ``<sequence>/blur`` and ``/sharp``.
 
     Files pair by name (stem and extension). Every pair is validated at construction from the
@@ -162,7 +191,10 @@ class PairedFolderDataset(Dataset[dict[str, Any]]):
         crop_size: if given, a random aligned square crop of this side (training); else whole
             images (evaluation).
         flip: random horizontal and vertical flips applied to both images.
-        seed: base seed; item ``i``'s crop and flips depend on ``(seed, i)`` only.
+        rot90: random quarter turns applied to both images.
+        jitter: colour jitter ``{"brightness": x, "contrast": x, "saturation": x}`` applied
+            identically to both images (see :class:`~deblurgan.data.transforms.PairAugment`).
+        seed: base seed; item ``i``'s augmentation depends on ``(seed, i)`` only.
         extensions: image file extensions to pair.
 
     Example:
@@ -185,49 +217,26 @@ class PairedFolderDataset(Dataset[dict[str, Any]]):
         sharp_dir: str = "sharp",
         crop_size: int | None = None,
         flip: bool = False,
+        rot90: bool = False,
+        jitter: Mapping[str, float] | None = None,
         seed: int = 0,
         extensions: Sequence[str] = tuple(IMAGE_EXTENSIONS),
     ) -> None:
-        if crop_size is not None and (
-            not isinstance(crop_size, int) or isinstance(crop_size, bool) or crop_size < 1
-        ):
-            raise ValueError(f"crop_size must be a positive integer or None, got {crop_size!r}")
         self.root = Path(root)
+        self.augment = PairAugment(crop_size=crop_size, flip=flip, rot90=rot90, jitter=jitter)
         self.crop_size = crop_size
-        self.flip = bool(flip)
         self.seed = int(seed)
         self.pairs = find_pairs(
             self.root,
             blur_dir=blur_dir,
             sharp_dir=sharp_dir,
             extensions=extensions,
-            min_size=crop_size,
+            min_size=self.augment.min_size,
         )
-        logger.info("PairedFolderDataset: %d pairs under %s", len(self.pairs), self.root)
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} out of range for a dataset of {len(self)} pairs")
-        index %= len(self)
-        pair = self.pairs[index]
-        blurry = read_image(pair.blurry, max_pixels=None).rgb
-        sharp = read_image(pair.sharp, max_pixels=None).rgb
-        if blurry.shape != sharp.shape:
-            raise ValueError(
-                f"{pair.blurry}: decoded shape {tuple(blurry.shape)} differs from "
-                f"{pair.sharp}'s {tuple(sharp.shape)}"
-            )
-        if self.crop_size is not None or self.flip:
-            generator = item_generator(self.seed, index)
-            if self.crop_size is not None:
-                blurry, sharp = random_crop_pair(blurry, sharp, self.crop_size, generator=generator)
-            if self.flip:
-                blurry, sharp = random_flip_pair(blurry, sharp, generator=generator)
-        return {
-            "blurry": blurry.contiguous().float(),
-            "sharp": sharp.contiguous().float(),
-            "name": pair.name,
-        }
+        logger.info(
+            "%s: %d pairs under %s, %r",
+            type(self).__name__,
+            len(self.pairs),
+            self.root,
+            self.augment,
+        )

@@ -2,9 +2,10 @@
 
 Each item rescales a photo, crops a window with a margin of ``k // 2`` on each side, blurs it with
 a kernel from a blur sampler (in linear light by default), cuts the margin off (so no border
-padding ever reaches the blurry crop), adds Gaussian noise and flips both images alike. Every
-random choice comes from a generator seeded by ``(seed, index)``: an item is the same in every
-epoch, process and DataLoader worker.
+padding ever reaches the blurry crop) and adds Gaussian noise. Flips and quarter turns are applied
+to the sharp window before blurring (so a returned kernel is the one used); colour jitter, last,
+to both images alike. Every random choice comes from a generator seeded by ``(seed, index)``: an
+item is the same in every epoch, process and DataLoader worker.
 """
 
 from __future__ import annotations
@@ -19,76 +20,60 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from deblurgan.blur import BLUR_SAMPLERS, add_gaussian_noise, blur_image
+from deblurgan.blur import BLUR_SAMPLERS, GoProBlurSynthesizer, add_gaussian_noise, blur_image
 from deblurgan.blur.apply import linear_to_srgb, srgb_to_linear
+from deblurgan.data.files import list_image_files, normalise_extensions
 from deblurgan.data.registries import DATASETS
-from deblurgan.data.transforms import crop_window, item_generator, random_flip_pair
+from deblurgan.data.transforms import (
+    PairAugment,
+    crop_window,
+    item_generator,
+    random_colour_jitter_pair,
+    random_flip_pair,
+    random_quarter_turns,
+)
+from deblurgan.data.validation import check_image, raise_if_problems
 from deblurgan.io import IMAGE_EXTENSIONS, read_image
 
-__all__ = ["SyntheticBlurDataset", "build_sampler", "list_image_files"]
+__all__ = ["GOPRO_SAMPLER", "SyntheticBlurDataset", "build_sampler", "list_image_files"]
 
 logger = logging.getLogger(__name__)
 
 PathLike = str | Path
 
 
-def _normalise_extensions(extensions: Sequence[str] | str) -> frozenset[str]:
-    if isinstance(extensions, str):
-        extensions = [extensions]
-    exts = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions}
-    if not exts:
-        raise ValueError("extensions must name at least one file extension, e.g. ('.png',)")
-    return frozenset(exts)
-
-
-def list_image_files(
-    root: PathLike | Sequence[PathLike],
-    *,
-    extensions: Sequence[str] | str = tuple(IMAGE_EXTENSIONS),
-    recursive: bool = False,
-) -> list[Path]:
-    """Image files named by ``root``: a folder, a file, or a list of them (sorted, deduplicated).
-
-    Args:
-        root: folder(s) to scan and/or image files to take as they are.
-        extensions: file extensions to keep when scanning folders (case-insensitive).
-        recursive: also scan sub-folders.
-
-    Returns:
-        The files, folder contents sorted by path, in the order given.
-
-    Example:
-        >>> list_image_files([])
-        []
-    """
-    exts = _normalise_extensions(extensions)
-    entries = [root] if isinstance(root, str | Path) else list(root)
-    missing = [str(e) for e in entries if not Path(e).exists()]
-    if missing:
-        raise ValueError(f"no such file or folder: {', '.join(missing)}")
-    files: list[Path] = []
-    for entry in map(Path, entries):
-        if entry.is_dir():
-            pattern = entry.rglob("*") if recursive else entry.iterdir()
-            files.extend(sorted(p for p in pattern if p.is_file() and p.suffix.lower() in exts))
-        else:
-            files.append(entry)
-    return list(dict.fromkeys(files))
+#: Sampler name of the GoPro-style synthesis (non-uniform blur along a camera path).
+GOPRO_SAMPLER = "gopro"
 
 
 def build_sampler(sampler: Any) -> Any:
-    """A blur sampler from a registry spec (``{"name": ..., **kwargs}`` or a name) or an object.
+    """A blur sampler from a spec (``{"name": ..., **kwargs}`` or a name) or an object.
 
-    An object is used as it is if it has ``kernel_size`` and ``sample(batch, *, generator)``.
+    Names are those of ``BLUR_SAMPLERS`` (uniform blur kernels), plus ``"gopro"``: the GoPro-style
+    synthesis of :class:`~deblurgan.blur.GoProBlurSynthesizer` (sub-frames along a random camera
+    path, averaged), whose keyword arguments the spec passes on. An object is used as it is if
+    it has ``kernel_size`` and ``sample(batch, *, generator)``, or is a ``GoProBlurSynthesizer``.
 
     Example:
         >>> build_sampler({"name": "trajectory", "kernel_size": 7}).kernel_size
         7
+        >>> type(build_sampler({"name": "gopro", "num_frames": 5})).__name__
+        'GoProBlurSynthesizer'
     """
     if sampler is None:
         sampler = {"name": "trajectory"}
+    if isinstance(sampler, str) and sampler == GOPRO_SAMPLER:
+        return GoProBlurSynthesizer()
+    if isinstance(sampler, Mapping) and sampler.get("name") == GOPRO_SAMPLER:
+        options = {k: v for k, v in sampler.items() if k != "name"}
+        try:
+            return GoProBlurSynthesizer(**options)
+        except TypeError as exc:
+            raise TypeError(f"cannot build the 'gopro' sampler with {options}: {exc}") from exc
     if isinstance(sampler, str | Mapping):
         return BLUR_SAMPLERS.from_spec(sampler)
+    if isinstance(sampler, GoProBlurSynthesizer):
+        return sampler
     if not callable(getattr(sampler, "sample", None)) or not isinstance(
         getattr(sampler, "kernel_size", None), int
     ):
@@ -97,6 +82,25 @@ def build_sampler(sampler: Any) -> Any:
             f"object with an int kernel_size and sample(batch, *, generator), got {sampler!r}"
         )
     return sampler
+
+
+def _gopro_margin(synthesizer: GoProBlurSynthesizer, crop_size: int) -> int:
+    """The margin ``m`` whose ``(crop + 2m)``-pixel window the synthesis crops back to ``crop``.
+
+    The synthesiser's margin grows with the window it is given (rotation and zoom move far
+    pixels more), so iterate ``m = margin_for(crop + 2m)`` to its fixed point.
+    """
+    margin = synthesizer.margin_for(crop_size, crop_size)
+    for _ in range(100):
+        window = crop_size + 2 * margin
+        again = synthesizer.margin_for(window, window)
+        if again <= margin:
+            return margin
+        margin = again
+    raise ValueError(
+        f"the 'gopro' motion ({synthesizer!r}) is too large for any window around a "
+        f"{crop_size}-pixel crop: lower rotation or zoom"
+    )
 
 
 def _range(name: str, value: float | Sequence[float], *, low: float) -> tuple[float, float]:
@@ -129,12 +133,20 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
         crop_size: side of the square crops returned.
         length: virtual epoch length; default one item per photo. Item ``i`` uses photo
             ``i % len(photos)``.
-        sampler: blur sampler spec for ``BLUR_SAMPLERS`` (default ``{"name": "trajectory"}``) or a
-            sampler object (``kernel_size`` and ``sample(batch, *, generator)``).
+        sampler: blur sampler spec: any name registered in ``BLUR_SAMPLERS`` (camera-shake
+            ``"trajectory"``, the default, or ``"linear"``, ``"defocus"``, ``"gaussian"``...),
+            alone or as ``{"name": ..., **kwargs}``; or a sampler object (``kernel_size`` and
+            ``sample(batch, *, generator)``). ``"gopro"`` (or ``{"name": "gopro", **kwargs}`` of
+            :class:`~deblurgan.blur.GoProBlurSynthesizer`) synthesises GoPro-style non-uniform
+            blur instead: sub-frames along a random camera path, averaged with the
+            synthesiser's own ``gamma`` (``linear_light`` does not apply).
         scale: range of the random rescale applied to the photo before cropping (downscaling with
             antialiasing varies the blur-to-detail ratio); clipped per photo so the crop fits.
         noise_std: range of the Gaussian noise standard deviation added to the blurry image.
         flip: random horizontal and vertical flips, applied to both images alike.
+        rot90: random quarter turns, applied to both images alike.
+        jitter: colour jitter ``{"brightness": x, "contrast": x, "saturation": x}`` applied
+            identically to both images (see ``random_colour_jitter_pair``).
         linear_light: blur in linear light (sRGB decoded, blurred, re-encoded), as a camera
             integrates light; ``False`` blurs the sRGB values directly as DeblurGAN did.
         seed: base seed; item ``i`` is a function of ``(seed, i)`` only.
@@ -169,6 +181,8 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
         scale: float | Sequence[float] = (0.25, 1.0),
         noise_std: float | Sequence[float] = (0.0, 0.01),
         flip: bool = True,
+        rot90: bool = False,
+        jitter: Mapping[str, float] | None = None,
         linear_light: bool = True,
         seed: int = 0,
         extensions: Sequence[str] | str = tuple(IMAGE_EXTENSIONS),
@@ -180,12 +194,23 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
             raise ValueError(f"crop_size must be a positive integer, got {crop_size!r}")
         self.crop_size = crop_size
         self.sampler = build_sampler(sampler)
-        self.margin = int(self.sampler.kernel_size) // 2
+        self.gopro = isinstance(self.sampler, GoProBlurSynthesizer)
+        if self.gopro:
+            if return_kernel:
+                raise ValueError(
+                    "return_kernel=True needs a kernel sampler; the 'gopro' blur varies over the "
+                    "image and has no single kernel"
+                )
+            self.margin = _gopro_margin(self.sampler, crop_size)
+        else:
+            self.margin = int(self.sampler.kernel_size) // 2
         self.scale = _range("scale", scale, low=0.0)
         if self.scale[0] <= 0:
             raise ValueError(f"scale must be positive, got {scale!r}")
         self.noise_std = _range("noise_std", noise_std, low=0.0)
         self.flip = bool(flip)
+        self.rot90 = bool(rot90)
+        self.jitter = PairAugment(jitter=jitter).jitter  # validated amounts of the enabled parts
         self.linear_light = bool(linear_light)
         self.seed = int(seed)
         self.cache = bool(cache)
@@ -193,17 +218,15 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
 
         self.files = list_image_files(root, extensions=extensions, recursive=recursive)
         if not self.files:
-            allowed = sorted(_normalise_extensions(extensions))
+            allowed = sorted(normalise_extensions(extensions))
             raise ValueError(f"no photos found in {root!r} with extensions {allowed}")
         self.photos: list[Tensor] = []
         self.sizes: list[tuple[int, int]] = []
         problems: list[str] = []
         need = crop_size + 2 * self.margin
         for path in self.files:
-            try:
-                size = self._load_size(path)
-            except (OSError, ValueError) as exc:
-                problems.append(f"{path}: unreadable ({exc})")
+            size = self._load_size(path, problems)
+            if size is None:
                 continue
             h, w = size
             # A photo too small for the scale range is used at the smallest scale that fits the
@@ -211,13 +234,9 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
             if min(h, w) < need:
                 problems.append(
                     f"{path}: {w}x{h} is smaller than the {need}x{need} window (crop {crop_size} "
-                    f"+ kernel margin 2x{self.margin})"
+                    f"+ blur margin 2x{self.margin})"
                 )
-        if problems:
-            raise ValueError(
-                f"{len(problems)} unusable photo(s) for SyntheticBlurDataset:\n  "
-                + "\n  ".join(problems)
-            )
+        raise_if_problems(problems, f"synthetic dataset {root}")
         if length is None:
             length = len(self.files)
         if not isinstance(length, int) or isinstance(length, bool) or length < 1:
@@ -231,18 +250,20 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
             self.sampler,
         )
 
-    def _load_size(self, path: Path) -> tuple[int, int]:
-        """Check one photo; cache it when caching. Returns ``(height, width)``."""
-        if self.cache:
-            photo = _to_uint8(read_image(path, max_pixels=None).rgb)
+    def _load_size(self, path: Path, problems: list[str]) -> tuple[int, int] | None:
+        """Check one photo (cache it when caching): ``(height, width)``, or ``None`` + a problem."""
+        if not self.cache:
+            size = check_image(path, problems)  # the header only
+        else:
+            try:
+                photo = _to_uint8(read_image(path, max_pixels=None).rgb)
+            except (OSError, ValueError) as exc:  # ImageError is a ValueError
+                problems.append(f"{path}: unreadable ({str(exc).removeprefix(f'{path}: ')})")
+                return None
             self.photos.append(photo)
             size = (int(photo.shape[1]), int(photo.shape[2]))
-        else:
-            from PIL import Image
-
-            with Image.open(path) as image:
-                size = (int(image.height), int(image.width))
-        self.sizes.append(size)
+        if size is not None:
+            self.sizes.append(size)
         return size
 
     def _photo(self, index: int) -> Tensor:
@@ -284,25 +305,40 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
         if self.flip:
             # Flipping the sharp window before blurring keeps the returned kernel the one used.
             region, _ = random_flip_pair(region, region, generator=generator)
+        if self.rot90:
+            turns = random_quarter_turns(window, window, generator=generator)
+            region = torch.rot90(region, turns, dims=(-2, -1))
 
-        kernels = self.sampler.sample(1, generator=generator).kernels
-        light = srgb_to_linear(region) if self.linear_light else region
-        blurred = blur_image(light, kernels[0])
-        if self.linear_light:
-            blurred = linear_to_srgb(blurred)
-        # Cut the margin off: border padding of the convolution never reaches the crop.
-        inner = slice(self.margin, self.margin + self.crop_size)
-        blurry = blurred[:, inner, inner]
-        sharp = region[:, inner, inner]
+        kernel: Tensor | None = None
+        if self.gopro:
+            # Sub-frames are cut from inside the window; centre-crop what is left to the crop.
+            pair = self.sampler(region, generator=generator)
+            offset = (pair.blurry.shape[-1] - self.crop_size) // 2
+            inner = slice(offset, offset + self.crop_size)
+            blurry, sharp = pair.blurry[:, inner, inner], pair.sharp[:, inner, inner]
+        else:
+            kernel = self.sampler.sample(1, generator=generator).kernels[0]
+            light = srgb_to_linear(region) if self.linear_light else region
+            blurred = blur_image(light, kernel)
+            if self.linear_light:
+                blurred = linear_to_srgb(blurred)
+            # Cut the margin off: border padding of the convolution never reaches the crop.
+            inner = slice(self.margin, self.margin + self.crop_size)
+            blurry = blurred[:, inner, inner]
+            sharp = region[:, inner, inner]
 
         u = float(torch.rand(1, generator=generator, dtype=torch.float64))
         std = self.noise_std[0] + (self.noise_std[1] - self.noise_std[0]) * u
         blurry = add_gaussian_noise(blurry, std, generator=generator)
+        if self.jitter:
+            blurry, sharp = random_colour_jitter_pair(
+                blurry, sharp, generator=generator, **self.jitter
+            )
         item: dict[str, Any] = {
             "blurry": blurry.contiguous().float(),
             "sharp": sharp.contiguous().float(),
             "name": f"{self.files[photo_index].stem}_{index}",
         }
-        if self.return_kernel:
-            item["kernel"] = kernels[0].float()
+        if self.return_kernel and kernel is not None:
+            item["kernel"] = kernel.float()
         return item

@@ -1,4 +1,4 @@
-"""A light residual U-Net on pixel-unshuffled input: deblurgan's fast CPU generator (the shipped model).
+"""A light residual U-Net on pixel-unshuffled input: the fast CPU generator of the shipped model.
 
 Design, and why: DeblurGAN-v2's FPN works at 1/4 resolution and adds its output to the input, so
 fine detail must be rebuilt from coarse features; trained from scratch (no ImageNet backbone) it
@@ -60,7 +60,7 @@ class LiteUNetGenerator(nn.Module):
 
     size_multiple = 8
 
-    def __init__(self, *, width: int = 32, blocks: int = 2) -> None:
+    def __init__(self, *, width: int = 24, blocks: int = 2) -> None:
         super().__init__()
         if width < 1 or blocks < 1:
             raise ValueError(f"width and blocks must be positive, got {width=}, {blocks=}")
@@ -83,7 +83,7 @@ class LiteUNetGenerator(nn.Module):
         h, w = blurry.shape[-2:]
         if h % self.size_multiple or w % self.size_multiple:
             raise ValueError(
-                f"input height and width must be multiples of {self.size_multiple}, got {h}x{w}; "
+                f"lite_unet needs height and width divisible by {self.size_multiple}, got {h}x{w}; "
                 "pad first (the Deblurrer does)"
             )
         x1 = self.enc1(self.head(F.pixel_unshuffle(blurry, 2)))

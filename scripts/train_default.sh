@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The exact training of the shipped model (src/deblurgan/weights/default.safetensors).
+# Re-run with `make train-default`; then copy runs/default/generator.safetensors into
+# src/deblurgan/weights/default.safetensors and re-measure with benchmarks/default_model_quality.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/python scripts/prepare_default_data.py data/default
+.venv/bin/deblur train \
+  generator=lite_unet discriminator=patchgan discriminator.width=16 \
+  adversarial=ragan_ls optim.adv_weight=0.001 content=l1 \
+  optim.lr_g=2e-4 optim.lr_d=2e-4 \
+  data.root=data/default/train data.crop_size=128 'data.scale=[0.25,0.5]' \
+  data.batch_size=8 data.num_workers=1 \
+  trainer.max_steps=10000 trainer.val_every=1000 trainer.checkpoint_every=500 \
+  trainer.enable_progress_bar=false \
+  seed=0 run_dir=runs/default "$@"

@@ -1,0 +1,539 @@
+"""GoPro-style non-uniform blur from one sharp photo: sub-frames along a random camera path.
+
+The GoPro dataset (Nah et al., 2017, "Deep multi-scale convolutional neural network for dynamic
+scene deblurring") averages consecutive high-speed video frames. From a single photo we imitate
+it: a smooth random camera path (translation, in-plane rotation, zoom) gives ``N`` sub-frames,
+each the photo warped by one pose (bilinear :func:`torch.nn.functional.grid_sample`), and their
+average in linear light is the blurry image. Rotation and zoom make the blur vary over the image,
+unlike a convolution. The middle sub-frame is the identity pose and the sharp target; by default
+the path is point-symmetric about it, so the middle pose is also the mean pose and the blur is
+centred on the sharp target (to first order in rotation and zoom; exactly for translation).
+Sub-frames are cut from inside the photo (a margin wide enough for the largest motion), so no
+border ever shows. Optionally, objects (elliptical cut-outs of the photo) move across the scene
+along their own straight paths.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from deblurgan.blur.degrade import Gamma, decode_gamma, encode_gamma, parse_gamma
+from deblurgan.blur.frames import FrameCount, draw_odd, odd_counts
+from deblurgan.blur.trajectory import _as_range, _check_generator, _uniform
+
+__all__ = [
+    "GoProBlurSynthesizer",
+    "GoProSample",
+    "random_camera_path",
+    "render_camera_path",
+    "synthesize_gopro_blur",
+]
+
+Range = float | tuple[float, float]
+
+# Relative sizes of the polynomial terms of a random path p(t) = sum_j c_j t^j, t in [-1, 1]:
+# the linear term dominates (a sweep), the higher ones bend it.
+_ODD_TERMS = ((1, 1.0), (3, 0.6), (5, 0.3))
+_EVEN_TERMS = ((2, 0.6), (4, 0.3))
+
+
+@dataclass
+class GoProSample:
+    """A synthesised pair and the camera path (and moving objects) that made it.
+
+    Args:
+        blurry: ``(B, 3, h, w)`` average of the sub-frames.
+        sharp: ``(B, 3, h, w)`` the middle sub-frame, pixel-aligned with the blur's centre.
+        params: per-image tensors (first dimension ``B``): ``num_frames``, ``margin``,
+            ``translation`` ``(B, N, 2)`` px, ``rotation`` ``(B, N)`` degrees, ``zoom`` ``(B, N)``,
+            the amplitudes drawn, and ``object_*`` when objects move.
+    """
+
+    blurry: Tensor
+    sharp: Tensor
+    params: dict[str, Tensor] = field(default_factory=dict)
+
+
+def _frame_times(num_frames: int) -> Tensor:
+    """Sub-frame times in [-1, 1]: exactly 0 at the middle and exactly antisymmetric about it."""
+    half = num_frames // 2
+    steps = torch.arange(num_frames, dtype=torch.float64) - half
+    return steps / half if half else steps
+
+
+def _random_shapes(
+    batch: int, num_frames: int, dims: int, *, centred: bool, generator: torch.Generator
+) -> Tensor:
+    """Random polynomial paths ``(B, N, dims)`` through 0 at the middle frame, max norm 1."""
+    t = _frame_times(num_frames)
+    terms = _ODD_TERMS if centred else tuple(sorted(_ODD_TERMS + _EVEN_TERMS))
+    coeffs = torch.randn(batch, len(terms), dims, generator=generator, dtype=torch.float64)
+    scales = torch.tensor([s for _, s in terms], dtype=torch.float64).view(1, -1, 1)
+    basis = torch.stack([t**power for power, _ in terms])  # (terms, N)
+    shapes = torch.einsum("btd,tn->bnd", coeffs * scales, basis)
+    peak = shapes.norm(dim=-1).amax(dim=1).clamp_min(1e-12).view(-1, 1, 1)
+    return shapes / peak
+
+
+def random_camera_path(
+    batch: int,
+    num_frames: int,
+    *,
+    translation: Range = (2.0, 16.0),
+    rotation: Range = (0.0, 1.0),
+    zoom: Range = (0.0, 0.02),
+    centred: bool = True,
+    generator: torch.Generator,
+) -> dict[str, Tensor]:
+    """Smooth random camera paths, the middle sub-frame at the identity pose.
+
+    Each component is a random polynomial of time ``t`` in ``[-1, 1]`` that is 0 at ``t = 0``:
+    odd powers ``t, t^3, t^5`` only when ``centred`` (a point-symmetric path, whose mean pose is
+    the middle one), plus ``t^2, t^4`` otherwise. It is scaled so that its largest excursion over
+    the sub-frames equals an amplitude drawn uniformly from the range.
+
+    Args:
+        batch: number of paths.
+        num_frames: sub-frames per path (odd).
+        translation: largest shift of a sub-frame from the middle one, pixels.
+        rotation: largest in-plane rotation from the middle one, degrees.
+        zoom: largest relative change of scale, e.g. 0.02 for 2%.
+        centred: point-symmetric paths (the blur is centred on the sharp middle frame).
+        generator: the only source of randomness.
+
+    Returns:
+        ``translation`` ``(B, N, 2)`` (x right, y down, pixels), ``rotation`` ``(B, N)`` degrees,
+        ``zoom`` ``(B, N)`` scale factors, and the amplitudes ``translation_amplitude``,
+        ``rotation_amplitude``, ``zoom_amplitude`` ``(B,)``; all float64.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> path = random_camera_path(2, 7, translation=10.0, generator=g)
+        >>> path["translation"].shape, float(path["translation"][0, 3].abs().max())
+        (torch.Size([2, 7, 2]), 0.0)
+        >>> round(float(path["translation"][0].norm(dim=-1).max()), 6)
+        10.0
+    """
+    _check_generator(generator)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    if (
+        not isinstance(num_frames, int)
+        or isinstance(num_frames, bool)
+        or num_frames < 1
+        or num_frames % 2 == 0
+    ):
+        raise ValueError(f"num_frames must be a positive odd integer, got {num_frames!r}")
+    n = num_frames
+    t_amp = _uniform(
+        _as_range("translation", translation, low=0.0, high=math.inf), batch, generator
+    )
+    r_amp = _uniform(_as_range("rotation", rotation, low=0.0, high=45.0), batch, generator)
+    z_amp = _uniform(_as_range("zoom", zoom, low=0.0, high=1.0), batch, generator)
+    shift = _random_shapes(batch, n, 2, centred=centred, generator=generator)
+    turn = _random_shapes(batch, n, 1, centred=centred, generator=generator)[..., 0]
+    scale = _random_shapes(batch, n, 1, centred=centred, generator=generator)[..., 0]
+    return {
+        "translation": shift * t_amp.view(-1, 1, 1),
+        "rotation": turn * r_amp.view(-1, 1),
+        "zoom": torch.exp(scale * torch.log1p(z_amp).view(-1, 1)),
+        "translation_amplitude": t_amp,
+        "rotation_amplitude": r_amp,
+        "zoom_amplitude": z_amp,
+    }
+
+
+def _is_identity(translation: Tensor, rotation: Tensor, zoom: Tensor) -> bool:
+    return bool((translation == 0).all() and (rotation == 0).all() and (zoom == 1).all())
+
+
+def _composite_objects(
+    frame: Tensor, light: Tensor, objects: dict[str, Tensor], time: float
+) -> Tensor:
+    """Paint each moving object at its position for ``time`` over ``frame`` (linear light)."""
+    b, _, h, w = frame.shape
+    _, _, height, width = light.shape
+    device, dtype = frame.device, torch.float64
+    ys = torch.arange(h, dtype=dtype, device=device).view(1, h, 1)
+    xs = torch.arange(w, dtype=dtype, device=device).view(1, 1, w)
+    centre = objects["center"].to(device, dtype)  # (B, M, 2) output pixels at t = 0
+    velocity = objects["velocity"].to(device, dtype)  # (B, M, 2) displacement at t = 1
+    radii = objects["radii"].to(device, dtype).clamp_min(1e-3)  # (B, M, 2)
+    angle = torch.deg2rad(objects["angle"].to(device, dtype))  # (B, M)
+    source = objects["source"].to(device, dtype)  # (B, M, 2) photo pixels of the texture centre
+    for j in range(centre.shape[1]):
+        pos = centre[:, j] + velocity[:, j] * time  # (B, 2)
+        ux = xs - pos[:, 0].view(b, 1, 1)  # (B, 1, w)
+        uy = ys - pos[:, 1].view(b, 1, 1)  # (B, h, 1)
+        cos, sin = angle[:, j].cos().view(b, 1, 1), angle[:, j].sin().view(b, 1, 1)
+        along = ux * cos - uy * sin  # counter-clockwise as displayed (y down)
+        across = ux * sin + uy * cos
+        ax, ay = radii[:, j, 0].view(b, 1, 1), radii[:, j, 1].view(b, 1, 1)
+        dist = torch.sqrt((along / ax) ** 2 + (across / ay) ** 2)  # 1 on the ellipse
+        # About one pixel of anti-aliased edge: signed distance in pixels, shifted by half a pixel.
+        alpha = ((1.0 - dist) * torch.minimum(ax, ay) + 0.5).clamp(0.0, 1.0)  # (B, h, w)
+        sx = source[:, j, 0].view(b, 1, 1) + ux.expand(b, h, w)
+        sy = source[:, j, 1].view(b, 1, 1) + uy.expand(b, h, w)
+        grid = torch.stack([(2 * sx + 1) / width - 1, (2 * sy + 1) / height - 1], dim=-1)
+        texture = F.grid_sample(
+            light, grid.to(light.dtype), mode="bilinear", padding_mode="border", align_corners=False
+        )
+        a = alpha.to(frame.dtype).unsqueeze(1)
+        frame = frame * (1 - a) + texture * a
+    return frame
+
+
+def render_camera_path(
+    sharp: Tensor,
+    translation: Tensor,
+    rotation: Tensor,
+    zoom: Tensor,
+    *,
+    margin: int,
+    gamma: Gamma = "srgb",
+    objects: dict[str, Tensor] | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Render sub-frames along given camera paths and average them in linear light.
+
+    Sub-frame ``i`` shows, at the output pixel whose offset from the photo's centre is ``q``
+    (x right, y down), the photo at ``zoom_i * R(rotation_i) q + translation_i``, where ``R``
+    turns counter-clockwise as displayed. The output is the photo's centre cut ``margin`` pixels
+    in from every side; positions beyond the photo take the nearest border pixel (choose
+    ``margin`` large enough that none do, as :class:`GoProBlurSynthesizer` does).
+
+    Args:
+        sharp: photos ``(B, 3, H, W)`` or ``(3, H, W)`` in [0, 1].
+        translation: ``(B, N, 2)`` or ``(N, 2)`` shifts in pixels, ``N`` odd.
+        rotation: ``(B, N)`` or ``(N,)`` angles in degrees.
+        zoom: ``(B, N)`` or ``(N,)`` scale factors (1: none).
+        margin: pixels cut from every side.
+        gamma: averaging curve: ``"srgb"`` (linear light), a power such as 2.2, or ``None``.
+        objects: optional moving objects, each tensor ``(B, M, ...)``: ``center`` ``(B, M, 2)``
+            output pixels (x, y) at the middle sub-frame, ``velocity`` ``(B, M, 2)`` pixels moved
+            from the middle to the last sub-frame, ``radii`` ``(B, M, 2)`` ellipse semi-axes,
+            ``angle`` ``(B, M)`` degrees, ``source`` ``(B, M, 2)`` photo pixels of the texture.
+
+    Returns:
+        ``(blurry, sharp_target)``, each ``(B, 3, H - 2 margin, W - 2 margin)`` (no batch
+        dimension if ``sharp`` had none). The target is the middle sub-frame; when it is the
+        identity pose without objects it is an exact crop of ``sharp``.
+
+    Example:
+        >>> photo = torch.rand(3, 20, 20)
+        >>> shifts = torch.tensor([[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0]])
+        >>> blurry, target = render_camera_path(photo, shifts, torch.zeros(3), torch.ones(3),
+        ...                                     margin=3)
+        >>> blurry.shape, bool(torch.equal(target, photo[:, 3:17, 3:17]))
+        (torch.Size([3, 14, 14]), True)
+    """
+    if not isinstance(sharp, Tensor):
+        raise TypeError(f"sharp must be a torch.Tensor, got {type(sharp)}")
+    squeeze = sharp.ndim == 3
+    images = sharp.unsqueeze(0) if squeeze else sharp
+    if images.ndim != 4:
+        raise ValueError(f"sharp must be (B, C, H, W) or (C, H, W), got {tuple(sharp.shape)}")
+    b, _, height, width = images.shape
+    translation = translation.unsqueeze(0) if translation.ndim == 2 else translation
+    rotation = rotation.unsqueeze(0) if rotation.ndim == 1 else rotation
+    zoom = zoom.unsqueeze(0) if zoom.ndim == 1 else zoom
+    n = translation.shape[1]
+    if (
+        translation.ndim != 3
+        or translation.shape[-1] != 2
+        or translation.shape[0] not in (1, b)
+        or rotation.shape[-1] != n
+        or zoom.shape[-1] != n
+    ):
+        raise ValueError(
+            f"paths must be translation (B, N, 2), rotation (B, N), zoom (B, N) for B={b}, got "
+            f"{tuple(translation.shape)}, {tuple(rotation.shape)}, {tuple(zoom.shape)}"
+        )
+    if n % 2 == 0:
+        raise ValueError(f"the number of sub-frames must be odd (the middle one is sharp), got {n}")
+    if not isinstance(margin, int) or isinstance(margin, bool) or margin < 0:
+        raise ValueError(f"margin must be a non-negative integer, got {margin!r}")
+    h, w = height - 2 * margin, width - 2 * margin
+    if h < 1 or w < 1:
+        raise ValueError(f"margin {margin} leaves nothing of a {width}x{height} photo")
+    gamma = parse_gamma(gamma)
+    device = images.device
+    translation = translation.to(device, torch.float64).expand(b, n, 2)
+    rotation = rotation.to(device, torch.float64).expand(b, n)
+    zoom = zoom.to(device, torch.float64).expand(b, n)
+    work = torch.float64 if images.dtype == torch.float64 else torch.float32
+    light = decode_gamma(images.to(work), gamma)
+
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    qy = (torch.arange(h, dtype=torch.float64, device=device) + margin - cy).view(1, h, 1)
+    qx = (torch.arange(w, dtype=torch.float64, device=device) + margin - cx).view(1, 1, w)
+    times = _frame_times(n).tolist()
+    crop = (slice(None), slice(None), slice(margin, margin + h), slice(margin, margin + w))
+    total = torch.zeros(b, images.shape[1], h, w, dtype=work, device=device)
+    middle = total
+    for i in range(n):
+        shift, angle, scale = translation[:, i], rotation[:, i], zoom[:, i]
+        if _is_identity(shift, angle, scale):
+            frame = light[crop]
+        else:
+            rad = torch.deg2rad(angle).view(b, 1, 1)
+            s = scale.view(b, 1, 1)
+            # Counter-clockwise as displayed, with y pointing down.
+            sx = cx + s * (rad.cos() * qx + rad.sin() * qy) + shift[:, 0].view(b, 1, 1)
+            sy = cy + s * (-rad.sin() * qx + rad.cos() * qy) + shift[:, 1].view(b, 1, 1)
+            grid = torch.stack([(2 * sx + 1) / width - 1, (2 * sy + 1) / height - 1], dim=-1)
+            frame = F.grid_sample(
+                light, grid.to(work), mode="bilinear", padding_mode="border", align_corners=False
+            )
+        if objects is not None:
+            frame = _composite_objects(frame, light, objects, times[i])
+        total = total + frame
+        if i == n // 2:
+            middle = frame
+    blurry = encode_gamma((total / n).clamp(0.0, 1.0), gamma).clamp(0.0, 1.0).to(images.dtype)
+    centre = n // 2
+    exact = objects is None and _is_identity(
+        translation[:, centre], rotation[:, centre], zoom[:, centre]
+    )
+    target = images[crop] if exact else encode_gamma(middle, gamma).clamp(0.0, 1.0)
+    target = target.to(images.dtype)
+    if squeeze:
+        return blurry[0], target[0]
+    return blurry, target
+
+
+def _count_range(name: str, value: int | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        lo = hi = value
+    elif (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        lo, hi = int(value[0]), int(value[1])
+    else:
+        raise ValueError(f"{name} must be an integer or a (low, high) pair of them, got {value!r}")
+    if not 0 <= lo <= hi:
+        raise ValueError(f"{name} must satisfy 0 <= low <= high, got {value!r}")
+    return lo, hi
+
+
+class GoProBlurSynthesizer:
+    """Settings of GoPro-style blur synthesis; call it on photos to get blurry/sharp pairs.
+
+    Args:
+        num_frames: sub-frames per image, an odd count or a range of them (GoPro: 7 to 13);
+            drawn once per call.
+        translation: largest shift of a sub-frame from the sharp one, pixels (number or range).
+        rotation: largest in-plane rotation from the sharp one, degrees.
+        zoom: largest relative change of scale (0.02: 2%).
+        centred: point-symmetric camera paths, so the blur is centred on the sharp target; with
+            ``False`` paths may also bend to one side (the middle frame is still sharp).
+        moving_objects: how many objects move over the scene (number or range, drawn per call).
+        object_size: object semi-axes as fractions of half the output's shorter side.
+        object_speed: distance an object travels from the middle to the last sub-frame, pixels.
+        gamma: averaging curve: ``"srgb"`` (linear light, default), 2.2 (GoPro's
+            ``blur_gamma``) or ``None``.
+        margin: pixels cut from each side; ``None`` (default) computes the smallest margin that
+            keeps every sub-frame inside the photo for the largest motion the settings allow.
+
+    Example:
+        >>> synth = GoProBlurSynthesizer(num_frames=5, translation=3.0, rotation=0.5, zoom=0.0)
+        >>> pair = synth(torch.rand(1, 3, 40, 48), generator=torch.Generator().manual_seed(0))
+        >>> pair.blurry.shape == pair.sharp.shape, synth.margin_for(40, 48)
+        (True, 4)
+    """
+
+    def __init__(
+        self,
+        num_frames: FrameCount = (7, 13),
+        *,
+        translation: Range = (2.0, 16.0),
+        rotation: Range = (0.0, 1.0),
+        zoom: Range = (0.0, 0.02),
+        centred: bool = True,
+        moving_objects: int | tuple[int, int] = 0,
+        object_size: Range = (0.1, 0.3),
+        object_speed: Range = (4.0, 24.0),
+        gamma: Gamma = "srgb",
+        margin: int | None = None,
+    ) -> None:
+        self.num_frames = odd_counts(num_frames)
+        self.translation = _as_range("translation", translation, low=0.0, high=math.inf)
+        self.rotation = _as_range("rotation", rotation, low=0.0, high=45.0)
+        self.zoom = _as_range("zoom", zoom, low=0.0, high=1.0)
+        self.centred = bool(centred)
+        self.moving_objects = _count_range("moving_objects", moving_objects)
+        self.object_size = _as_range("object_size", object_size, low=0.0, high=1.0)
+        self.object_speed = _as_range("object_speed", object_speed, low=0.0, high=math.inf)
+        self.gamma = parse_gamma(gamma)
+        if margin is not None and (
+            not isinstance(margin, int) or isinstance(margin, bool) or margin < 0
+        ):
+            raise ValueError(f"margin must be a non-negative integer or None, got {margin!r}")
+        self.margin = margin
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(num_frames={self.num_frames}, translation={self.translation}, "
+            f"rotation={self.rotation}, zoom={self.zoom}, moving_objects={self.moving_objects}, "
+            f"gamma={self.gamma!r})"
+        )
+
+    def margin_for(self, height: int, width: int) -> int:
+        """The margin used for a ``height x width`` photo.
+
+        A point at distance ``r`` from the centre moves by at most
+        ``translation + r (zoom + (1 + zoom) rotation)`` (rotation in radians); ``r`` is bounded
+        by the photo's half-diagonal.
+        """
+        if self.margin is not None:
+            return self.margin
+        radius = 0.5 * math.hypot(width - 1, height - 1)
+        z = self.zoom[1]
+        reach = self.translation[1] + radius * (z + (1 + z) * math.radians(self.rotation[1]))
+        return math.ceil(reach - 1e-9)
+
+    def __call__(self, sharp: Tensor, *, generator: torch.Generator) -> GoProSample:
+        """Synthesise blurry/sharp pairs from photos.
+
+        Args:
+            sharp: photos ``(B, 3, H, W)`` or ``(3, H, W)`` in [0, 1].
+            generator: the only source of randomness (CPU); the same seed gives the same pair.
+
+        Returns:
+            A :class:`GoProSample`; images are ``(B, 3, H - 2 m, W - 2 m)`` with ``m`` from
+            :meth:`margin_for` (no batch dimension if ``sharp`` had none).
+        """
+        _check_generator(generator)
+        if not isinstance(sharp, Tensor):
+            raise TypeError(f"sharp must be a torch.Tensor, got {type(sharp)}")
+        squeeze = sharp.ndim == 3
+        images = sharp.unsqueeze(0) if squeeze else sharp
+        if images.ndim != 4:
+            raise ValueError(f"sharp must be (B, C, H, W) or (C, H, W), got {tuple(sharp.shape)}")
+        b, _, height, width = images.shape
+        margin = self.margin_for(height, width)
+        if 2 * margin >= min(height, width):
+            raise ValueError(
+                f"a {width}x{height} photo is too small for this motion: it needs a margin of "
+                f"{margin} px on each side; use a larger photo or less translation/rotation/zoom"
+            )
+        n = draw_odd(self.num_frames, generator)
+        lo, hi = self.moving_objects
+        m = lo if lo == hi else int(torch.randint(lo, hi + 1, (1,), generator=generator))
+        path = random_camera_path(
+            b,
+            n,
+            translation=self.translation,
+            rotation=self.rotation,
+            zoom=self.zoom,
+            centred=self.centred,
+            generator=generator,
+        )
+        objects = self._random_objects(b, m, height, width, margin, generator) if m else None
+        blurry, target = render_camera_path(
+            images,
+            path["translation"],
+            path["rotation"],
+            path["zoom"],
+            margin=margin,
+            gamma=self.gamma,
+            objects=objects,
+        )
+        params = {key: value.float() for key, value in path.items()}
+        params["num_frames"] = torch.full((b,), n, dtype=torch.int64)
+        params["margin"] = torch.full((b,), margin, dtype=torch.int64)
+        if objects is not None:
+            params.update({f"object_{key}": value.float() for key, value in objects.items()})
+        if squeeze:
+            return GoProSample(blurry[0], target[0], params)
+        return GoProSample(blurry, target, params)
+
+    def _random_objects(
+        self,
+        batch: int,
+        count: int,
+        height: int,
+        width: int,
+        margin: int,
+        generator: torch.Generator,
+    ) -> dict[str, Tensor]:
+        h, w = height - 2 * margin, width - 2 * margin
+        shape = (batch, count)
+
+        def uniform(bounds: tuple[float, float]) -> Tensor:
+            return _uniform(bounds, batch * count, generator).view(shape)
+
+        half = min(h, w) / 2
+        radii = torch.stack(
+            [uniform(self.object_size) * half, uniform(self.object_size) * half], dim=-1
+        )
+        angle = uniform((0.0, 180.0))
+        center = torch.stack([uniform((0.0, w - 1.0)), uniform((0.0, h - 1.0))], dim=-1)
+        speed = uniform(self.object_speed)
+        heading = uniform((0.0, 2 * math.pi))
+        velocity = torch.stack([speed * heading.cos(), speed * heading.sin()], dim=-1)
+        source = torch.stack([uniform((0.0, width - 1.0)), uniform((0.0, height - 1.0))], dim=-1)
+        return {
+            "center": center,
+            "velocity": velocity,
+            "radii": radii.clamp_min(0.5),
+            "angle": angle,
+            "source": source,
+        }
+
+
+def synthesize_gopro_blur(
+    sharp: Tensor,
+    *,
+    generator: torch.Generator,
+    num_frames: FrameCount = (7, 13),
+    translation: Range = (2.0, 16.0),
+    rotation: Range = (0.0, 1.0),
+    zoom: Range = (0.0, 0.02),
+    centred: bool = True,
+    moving_objects: int | tuple[int, int] = 0,
+    object_size: Range = (0.1, 0.3),
+    object_speed: Range = (4.0, 24.0),
+    gamma: Gamma = "srgb",
+    margin: int | None = None,
+) -> GoProSample:
+    """GoPro-style blurry/sharp pairs from sharp photos; see :class:`GoProBlurSynthesizer`.
+
+    Args:
+        sharp: photos ``(B, 3, H, W)`` or ``(3, H, W)`` in [0, 1].
+        generator: the only source of randomness.
+        num_frames, translation, rotation, zoom, centred, moving_objects, object_size,
+            object_speed, gamma, margin: as for :class:`GoProBlurSynthesizer`.
+
+    Returns:
+        A :class:`GoProSample` (images cropped by the margin on every side).
+
+    Shape:
+        - sharp: ``(B, 3, H, W)``; blurry, sharp target: ``(B, 3, H - 2 m, W - 2 m)``
+
+    Example:
+        >>> pair = synthesize_gopro_blur(torch.rand(3, 32, 32), num_frames=3, translation=0.0,
+        ...                              rotation=0.0, zoom=0.0,
+        ...                              generator=torch.Generator().manual_seed(0))
+        >>> bool(torch.allclose(pair.blurry, pair.sharp, atol=1e-5))  # no motion, no blur
+        True
+    """
+    synthesizer = GoProBlurSynthesizer(
+        num_frames,
+        translation=translation,
+        rotation=rotation,
+        zoom=zoom,
+        centred=centred,
+        moving_objects=moving_objects,
+        object_size=object_size,
+        object_speed=object_speed,
+        gamma=gamma,
+        margin=margin,
+    )
+    return synthesizer(sharp, generator=generator)
