@@ -6,9 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/python scripts/prepare_default_data.py data/default
 .venv/bin/deblur train \
-  generator=lite_unet discriminator=patchgan discriminator.width=16 \
-  adversarial=ragan_ls optim.adv_weight=0.001 content=l1 \
-  optim.lr_g=2e-4 optim.lr_d=2e-4 \
+  generator=lite_unet discriminator=none content=l1 \
+  optim.lr_g=3e-4 'optim.betas=[0.9,0.999]' optim.decay_start=0.3 \
   data.root=data/default/train data.crop_size=128 'data.scale=[0.25,0.5]' \
   data.batch_size=8 data.num_workers=1 \
   trainer.max_steps=10000 trainer.val_every=1000 trainer.checkpoint_every=500 \

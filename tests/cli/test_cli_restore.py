@@ -16,7 +16,7 @@ from PIL import Image, ImageCms
 
 from deblurgan.cli.main import main
 from deblurgan.inference import Deblurrer
-from deblurgan.io import read_image, write_image
+from deblurgan.io import read_image, tensor_to_array, write_image
 from deblurgan.models import GENERATORS, build_generator, load_generator, save_generator
 
 TINY = {"name": "fpn_mobilenet", "width_mult": 0.25, "num_filters": 8, "num_filters_fpn": 16}
@@ -88,6 +88,39 @@ def test_restores_a_folder_keeping_size_mode_depth_and_alpha(
     assert (written - read_image(folder / "rgb.png").rgb).abs().max() > 0.01  # it did something
     expected16 = deblurrer(read_image(folder / "deep.png").rgb)
     assert (read_image(out / "deep.png").rgb - expected16).abs().max() <= 0.5 / 65535 + 1e-6
+
+
+def test_grey_inputs_come_back_grey(tmp_path: Path, checkpoint: str) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    Image.fromarray(_rgb(30, 44, 6)[..., 0]).save(source / "grey.png")  # mode L
+    Image.fromarray(_rgb(28, 36, 7, channels=2), mode="LA").save(source / "grey_alpha.png")
+    grey16 = np.random.default_rng(8).integers(0, 65536, (26, 34), dtype=np.uint16)
+    Image.fromarray(grey16).save(source / "grey16.png")  # 16-bit grey PNG
+    out = tmp_path / "out"
+    assert main([str(source), "-o", str(out), "--model", checkpoint, "--quiet"]) == 0
+    for name in ("grey.png", "grey_alpha.png", "grey16.png"):
+        with Image.open(source / name) as src, Image.open(out / name) as dst:
+            assert dst.size == src.size and dst.mode == src.mode and src.mode != "RGB"
+    assert _png_bit_depth(out / "grey16.png") == 16
+    with Image.open(source / "grey_alpha.png") as src, Image.open(out / "grey_alpha.png") as dst:
+        assert np.array_equal(np.asarray(src)[..., 1], np.asarray(dst)[..., 1])  # alpha exact
+
+    # the written grey is the BT.601 luma of the model's output on the decoded input
+    deblurrer = Deblurrer(load_generator(checkpoint), device="cpu")
+    for name, levels in (("grey.png", 255), ("grey16.png", 65535)):
+        blurry = read_image(source / name).rgb
+        restored = deblurrer(blurry).clamp(0, 1).numpy().astype(np.float64)
+        with Image.open(out / name) as dst:
+            written = np.asarray(dst).astype(np.float64) / levels
+        luma = 0.299 * restored[0] + 0.587 * restored[1] + 0.114 * restored[2]
+        assert np.abs(written - luma).max() <= 0.5 / levels + 1e-6
+        assert np.abs(written - blurry[0].numpy()).max() > 0.01  # it did something
+    # independently: Pillow's own RGB -> L conversion of the restored picture, within a level
+    restored8 = tensor_to_array(deblurrer(read_image(source / "grey.png").rgb))
+    with Image.open(out / "grey.png") as dst:
+        pillow_l = np.asarray(Image.fromarray(restored8).convert("L"), np.int16)
+        assert np.abs(np.asarray(dst, np.int16) - pillow_l).max() <= 1
 
 
 def test_keeps_exif_and_icc_profile(tmp_path: Path, checkpoint: str) -> None:

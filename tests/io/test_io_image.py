@@ -343,6 +343,57 @@ def test_16bit_tiff_readable_by_tifffile(tmp_path: Path) -> None:
     np.testing.assert_array_equal(tifffile.imread(path), np.moveaxis(levels, 0, -1))
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+@pytest.mark.parametrize("with_alpha", [False, True])
+def test_grey_round_trip_exact(
+    tmp_path: Path, suffix: str, bit_depth: int, with_alpha: bool
+) -> None:
+    grey = _random_image(9, 11, bit_depth=bit_depth)[:1]
+    grey[:, 3:6] = torch.arange(11, dtype=torch.float32) * 23 / 255  # smooth rows: filters
+    alpha = _random_image(9, 11, bit_depth=bit_depth)[:1] if with_alpha else None
+    path = write_image(tmp_path / f"g{suffix}", grey, alpha=alpha, bit_depth=bit_depth)
+    back = read_image(path)
+    # 16-bit grey+alpha TIFF is stored as RGBA: Pillow cannot read it back otherwise.
+    expected_mode = {
+        (8, False): "L",
+        (8, True): "LA",
+        (16, False): "I;16",
+        (16, True): "LA;16" if suffix == ".png" else "RGBA;16",
+    }[bit_depth, with_alpha]
+    assert back.mode == expected_mode and back.bit_depth == bit_depth
+    assert torch.equal(back.rgb, grey.expand(3, -1, -1))
+    if with_alpha:
+        assert back.alpha is not None and alpha is not None and torch.equal(back.alpha, alpha)
+    else:
+        assert back.alpha is None
+        # Independent check: Pillow's own decode of the one-channel file.
+        levels = np.round(grey[0].numpy() * (255 if bit_depth == 8 else 65535))
+        np.testing.assert_array_equal(np.asarray(Image.open(path)), levels)
+
+
+def test_grey16_tiff_readable_by_tifffile(tmp_path: Path) -> None:
+    tifffile = pytest.importorskip("tifffile")
+    grey = _random_image(5, 8, bit_depth=16)[:1]
+    path = write_image(tmp_path / "g16.tif", grey, bit_depth=16)
+    levels = np.round(grey[0].numpy() * 65535).astype(np.uint16)
+    np.testing.assert_array_equal(tifffile.imread(path), levels)
+
+
+def test_grey_jpeg_is_grey_and_webp_is_rgb(tmp_path: Path) -> None:
+    grey = _random_image(8, 8)[:1]
+    with Image.open(write_image(tmp_path / "g.jpg", grey[None])) as jpeg:
+        assert jpeg.mode == "L"
+    back = read_image(write_image(tmp_path / "g.webp", grey, quality=100))  # no grey WebP
+    assert back.mode == "RGB" and torch.equal(back.rgb, grey.expand(3, -1, -1))
+
+
+def test_grey_refuses_an_rgb_icc_profile(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="grey"):
+        write_image(tmp_path / "g.png", _random_image()[:1], icc_profile=_srgb_profile())
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_png16_uses_several_filters(tmp_path: Path, photo: np.ndarray) -> None:
     rgb = image_to_tensor(photo[:64, :64])
     path = write_image(tmp_path / "photo16.png", rgb, bit_depth=16)

@@ -328,6 +328,8 @@ class Degradation:
             return add_poisson_gaussian_noise(
                 image, params["photons"].to(image), std, generator=generator
             )
+        if not (std > 0).any():  # a clean image stays bit-exact
+            return image
         noise = torch.randn(
             image.shape, generator=generator, dtype=image.dtype, device=image.device
         )

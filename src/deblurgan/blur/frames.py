@@ -239,6 +239,7 @@ def read_video_frames(path: str | os.PathLike[str]) -> Iterator[Tensor]:
     """Decode the first video stream of a file, frame by frame, with PyAV (the ``video`` extra).
 
     Frames of more than 8 bits per sample are decoded at 16 bits, so no precision is lost.
+    Rotation metadata (phones' portrait videos) is not applied: frames come as stored.
 
     Args:
         path: a video file that FFmpeg reads (MP4, MOV, MKV, AVI, ...).

@@ -407,7 +407,8 @@ class GoProBlurSynthesizer:
 
         Returns:
             A :class:`GoProSample`; images are ``(B, 3, H - 2 m, W - 2 m)`` with ``m`` from
-            :meth:`margin_for` (no batch dimension if ``sharp`` had none).
+            :meth:`margin_for` (no batch dimension if ``sharp`` had none; the params always
+            have one).
         """
         _check_generator(generator)
         if not isinstance(sharp, Tensor):

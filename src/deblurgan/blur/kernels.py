@@ -66,6 +66,17 @@ def _as_vector(name: str, value: Tensor | float, batch: int | None = None) -> Te
     return x
 
 
+def _bounded(name: str, value: Range, limit: float, why: str) -> tuple[float, float]:
+    """A valid ``(lo, hi)`` range in ``[0, limit]``, with a message that says why the limit is."""
+    lo, hi = _as_range(name, value, low=0.0, high=math.inf)
+    if hi > limit:
+        raise ValueError(
+            f"{name} must be at most {limit:g}, that is {why}; got {value!r}: "
+            "use a larger kernel_size"
+        )
+    return lo, hi
+
+
 def _pixel_offsets(kernel_size: int, device: torch.device | None = None) -> tuple[Tensor, Tensor]:
     """``(dx, dy)`` float64 ``(k, k)`` offsets of every pixel centre from the kernel centre."""
     half = (kernel_size - 1) / 2
@@ -157,9 +168,11 @@ def defocus_kernels(radius: Tensor | float, kernel_size: int, *, supersample: in
     sub = (torch.arange(s, dtype=torch.float64) + 0.5) / s - 0.5  # (s,) symmetric about 0
     px = dx.reshape(k, k, 1, 1) + sub.view(1, 1, 1, s)
     py = dy.reshape(k, k, 1, 1) + sub.view(1, 1, s, 1)
-    dist2 = (px**2 + py**2).reshape(1, k, k, s * s)  # (1, k, k, s*s)
-    inside = dist2 <= radii.view(-1, 1, 1, 1) ** 2
-    coverage = inside.to(torch.float64).mean(dim=-1)  # (B, k, k)
+    dist2 = (px**2 + py**2).reshape(k, k, s * s)  # squared distance of every sub-sample
+    # One disk at a time keeps memory at k^2 s^2 whatever the batch size.
+    coverage = torch.stack(
+        [(dist2 <= r * r).to(torch.float64).mean(dim=-1) for r in radii.tolist()]
+    )
     centre = k // 2
     empty = coverage.sum(dim=(1, 2)) == 0
     coverage[empty, centre, centre] = 1.0
@@ -250,8 +263,11 @@ class LinearMotionKernelSampler:
         self.kernel_size = _check_kernel_size(kernel_size)
         limit = float(kernel_size - 1)
         default = (min(1.0, limit), limit)
-        self.length = _as_range(
-            "length", default if length is None else length, low=0.0, high=limit
+        self.length = _bounded(
+            "length",
+            default if length is None else length,
+            limit,
+            "kernel_size - 1, so the line fits at any angle",
         )
         self.angle = _as_range("angle", angle, low=-math.inf, high=math.inf)
 
@@ -293,8 +309,8 @@ class DefocusKernelSampler:
         self.kernel_size = _check_kernel_size(kernel_size)
         limit = kernel_size / 2
         default = (min(1.0, (kernel_size - 1) / 2), (kernel_size - 1) / 2)
-        self.radius = _as_range(
-            "radius", default if radius is None else radius, low=0.0, high=limit
+        self.radius = _bounded(
+            "radius", default if radius is None else radius, limit, "kernel_size / 2"
         )
         if not isinstance(supersample, int) or isinstance(supersample, bool) or supersample < 1:
             raise ValueError(f"supersample must be a positive integer, got {supersample!r}")
@@ -319,7 +335,8 @@ class GaussianKernelSampler:
     Args:
         kernel_size: odd side ``k`` of the kernels.
         sigma: standard deviation along the kernel's x axis, pixels (number or range); at most
-            ``(k - 1) / 4``, so the kernel spans at least two sigmas each side.
+            ``(k - 1) / 4``, so the kernel spans at least two sigmas each side (default
+            ``(0.5, 3)``, capped at that limit).
         sigma_y: standard deviation along the other axis; ``None`` (default) makes the kernels
             isotropic (``sigma_y = sigma_x``, ``theta = 0``).
         theta: orientation of the x axis in degrees, counter-clockwise as displayed.
@@ -335,16 +352,16 @@ class GaussianKernelSampler:
         self,
         kernel_size: int = 21,
         *,
-        sigma: Range = (0.5, 3.0),
+        sigma: Range | None = None,
         sigma_y: Range | None = None,
         theta: Range = (0.0, 180.0),
     ) -> None:
         self.kernel_size = _check_kernel_size(kernel_size)
         limit = (kernel_size - 1) / 4
-        self.sigma = _as_range("sigma", sigma, low=0.0, high=limit)
-        self.sigma_y = (
-            None if sigma_y is None else _as_range("sigma_y", sigma_y, low=0.0, high=limit)
-        )
+        why = "(kernel_size - 1) / 4, so the kernel spans two sigmas each side"
+        default = (min(0.5, limit), min(3.0, limit))
+        self.sigma = _bounded("sigma", default if sigma is None else sigma, limit, why)
+        self.sigma_y = None if sigma_y is None else _bounded("sigma_y", sigma_y, limit, why)
         self.theta = _as_range("theta", theta, low=-math.inf, high=math.inf)
 
     def __repr__(self) -> str:

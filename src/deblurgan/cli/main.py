@@ -14,10 +14,28 @@ from collections.abc import Callable, Sequence
 __all__ = ["SUBCOMMANDS", "main", "run"]
 
 
+def _blur(argv: list[str]) -> int:
+    from deblurgan.cli.blur import blur_main
+
+    return blur_main(argv)
+
+
 def _models(argv: list[str]) -> int:
     from deblurgan.cli.models import models_main
 
     return models_main(argv)
+
+
+def _deconv(argv: list[str]) -> int:
+    from deblurgan.cli.deconv import deconv_main
+
+    return deconv_main(argv)
+
+
+def _data(argv: list[str]) -> int:
+    from deblurgan.cli.data import data_main
+
+    return data_main(argv)
 
 
 def _train(argv: list[str]) -> int:
@@ -34,7 +52,13 @@ def _train(argv: list[str]) -> int:
 
 
 #: Subcommand name -> handler taking the remaining arguments and returning an exit code.
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"models": _models, "train": _train}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "blur": _blur,
+    "models": _models,
+    "train": _train,
+    "deconv": _deconv,
+    "data": _data,
+}
 
 
 def _exit_code(exc: SystemExit) -> int:

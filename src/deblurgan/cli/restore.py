@@ -33,8 +33,11 @@ _EPILOG = """\
 subcommands (give them first):
   deblur models [--json]     generator architectures and shipped weights
   deblur train ...           train a model (needs the 'train' extra; see deblur train --help)
+  deblur blur SRC OUT ...    synthesise a blurred/sharp dataset (GoPro layout) from photos or video
+  deblur deconv BLURRY ...   classical non-blind deconvolution (Wiener, Tikhonov, Richardson-Lucy)
+  deblur data check ROOT     check a dataset before training
 
-A file literally named 'models' or 'train' must be given as ./models or ./train.
+A file literally named like a subcommand ('models', 'train', ...) must be given as ./models.
 Quote glob patterns ('shots/*.jpg') so that deblur expands them, on every shell.
 
 exit codes: 0 all restored, 1 some inputs failed, 2 usage error (bad option, unknown model)

@@ -26,11 +26,11 @@ def gopro_split_root(root: str | Path, split: str) -> Path:
     """``ROOT/split``, checked: it must be a folder of scene folders.
 
     Example:
-        >>> gopro_split_root("/nonexistent", "train")
+        >>> gopro_split_root("/nonexistent", "train")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: /nonexistent/train: no such folder (GoPro layout: ROOT/{train,test}/<scene>/{blur,blur_gamma,sharp}/*.png)
-    """  # noqa: E501
+        ValueError: /nonexistent/train: no such folder (GoPro layout: ROOT/{train,test}/<scene>/...)
+    """
     if not isinstance(split, str) or not split or "/" in split or split in (".", ".."):
         raise ValueError(f"split must be a folder name such as 'train' or 'test', got {split!r}")
     folder = Path(root) / split

@@ -17,7 +17,14 @@ from deblurgan.data.transforms import PairAugment, item_generator
 from deblurgan.data.validation import check_image, check_min_size, raise_if_problems
 from deblurgan.io import IMAGE_EXTENSIONS, read_image
 
-__all__ = ["ImagePair", "PairListDataset", "PairedFolderDataset", "find_pairs", "load_pair"]
+__all__ = [
+    "ImagePair",
+    "PairListDataset",
+    "PairedFolderDataset",
+    "find_pairs",
+    "load_pair",
+    "scan_pairs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +89,42 @@ def find_pairs(
         [('a', (6, 8))]
     """
     root = Path(root)
+    pairs, problems = scan_pairs(
+        root,
+        blur_dir=blur_dir,
+        sharp_dir=sharp_dir,
+        extensions=extensions,
+        min_size=min_size,
+        decode=decode,
+    )
+    raise_if_problems(problems, f"paired dataset {root}")
+    if not pairs:
+        raise ValueError(f"{root}: no image pairs found in '{blur_dir}'/'{sharp_dir}'")
+    return pairs
+
+
+def scan_pairs(
+    root: str | Path,
+    *,
+    blur_dir: str = "blur",
+    sharp_dir: str = "sharp",
+    extensions: Sequence[str] = tuple(IMAGE_EXTENSIONS),
+    min_size: int | tuple[int, int] | None = None,
+    decode: bool = False,
+) -> tuple[list[ImagePair], list[str]]:
+    """:func:`find_pairs` without raising on bad files: ``(good pairs, problem lines)``.
+
+    Raises:
+        ValueError: ``root`` is not a folder or has no ``blur_dir``/``sharp_dir`` folders.
+
+    Example:
+        >>> import tempfile
+        >>> root = Path(tempfile.mkdtemp())
+        >>> (root / "blur").mkdir()
+        >>> scan_pairs(root)[1]  # doctest: +ELLIPSIS
+        ['.../sharp: missing folder']
+    """
+    root = Path(root)
     if not root.is_dir():
         raise ValueError(f"{root}: not a folder")
     exts = normalise_extensions(extensions)
@@ -125,10 +168,7 @@ def find_pairs(
             if check_min_size(blurry_path, blurry_size, min_size, problems):
                 stem = Path(name).stem
                 pairs.append(ImagePair(blurry_path, sharp_path, prefix + stem, blurry_size))
-    raise_if_problems(problems, f"paired dataset {root}")
-    if not pairs:
-        raise ValueError(f"{root}: no image pairs found in '{blur_dir}'/'{sharp_dir}'")
-    return sorted(pairs, key=lambda p: p.name)
+    return sorted(pairs, key=lambda p: p.name), problems
 
 
 def load_pair(pair: ImagePair) -> tuple[Tensor, Tensor]:

@@ -16,6 +16,14 @@ logger = logging.getLogger(__name__)
 #: Format written for sources whose own format cannot be written (BMP, PPM, PGM, ...): lossless.
 FALLBACK_SUFFIX = ".png"
 
+# ITU-R BT.601 luma: the weights of Pillow's RGB -> "L" conversion.
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def _is_grey(mode: str) -> bool:
+    """Whether a source mode, as :func:`read_image` reports it, holds grey pixels."""
+    return mode in ("1", "L", "LA", "LA;16", "I", "F") or mode.startswith("I;16")
+
 
 def output_suffix(source: str | os.PathLike[str]) -> str:
     """The extension to write a restored ``source`` with: its own when writable, else ``.png``.
@@ -46,6 +54,12 @@ def deblur_file(
     (orientation reset, since the pixels are read upright) and its RGB ICC profile. The target's
     extension picks the format; a JPEG target drops the alpha channel with a warning.
 
+    Grey sources (modes ``1 L LA I I;16 F``, 8- or 16-bit) come back grey: the restored RGB is
+    reduced to ITU-R BT.601 luma, as Pillow's RGB -> L conversion does (WebP, which has no grey
+    mode, stores it as RGB). Palette and CMYK sources come back RGB: a palette could not hold the
+    restored colours, and CMYK pixels were converted to RGB for display when read (there is no
+    colour management to convert them back).
+
     Args:
         deblurrer: the restoring model.
         source: the blurry image file.
@@ -72,6 +86,10 @@ def deblur_file(
     """
     decoded = read_image(source, max_pixels=max_pixels)
     restored = deblurrer(decoded.rgb)
+    grey = _is_grey(decoded.mode)
+    if grey:
+        red, green, blue = restored.unbind(dim=-3)
+        restored = (_LUMA[0] * red + _LUMA[1] * green + _LUMA[2] * blue).unsqueeze(-3)
     alpha = decoded.alpha
     target = Path(target)
     if alpha is not None and target.suffix.lower() in (".jpg", ".jpeg"):
@@ -84,5 +102,5 @@ def deblur_file(
         bit_depth=decoded.bit_depth,
         quality=quality,
         exif=decoded.exif,
-        icc_profile=decoded.icc_profile,
+        icc_profile=None if grey else decoded.icc_profile,  # an RGB profile cannot describe grey
     )

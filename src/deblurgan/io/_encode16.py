@@ -1,9 +1,10 @@
-"""16-bit colour PNG and TIFF encoders (Pillow has no 48/64-bit RGB(A) mode to write them with).
+"""16-bit PNG and TIFF encoders (Pillow has no 16-bit-per-sample RGB, RGBA or LA mode to write).
 
 PNG follows the PNG specification (ISO/IEC 15948, W3C PNG 3rd edition): IHDR, iCCP, eXIf, IDAT,
-IEND, with per-row adaptive filtering (the minimum-sum-of-absolute-differences heuristic of libpng).
-TIFF is baseline TIFF 6.0, chunky RGB(A), 16 bits per sample, Adobe deflate with horizontal
-differencing (predictor 2); its tags are serialised by Pillow's ``ImageFileDirectory_v2``.
+IEND, with per-row adaptive filtering (the minimum-sum-of-absolute-differences heuristic of libpng);
+it takes grey, grey+alpha, RGB and RGBA. TIFF is baseline TIFF 6.0, chunky grey or RGB(A), 16 bits
+per sample, Adobe deflate with horizontal differencing (predictor 2); its tags are serialised by
+Pillow's ``ImageFileDirectory_v2``. TIFF grey+alpha is not offered: Pillow cannot read it back.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ _STRUCTURAL_TAGS = frozenset(
 )
 
 
-def _check_pixels(pixels: np.ndarray) -> tuple[int, int, int]:
-    if pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
-        msg = f"expected (H, W, 3|4) uint16 pixels, got {pixels.shape} {pixels.dtype}"
+def _check_pixels(pixels: np.ndarray, allowed: tuple[int, ...]) -> tuple[int, int, int]:
+    if pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in allowed:
+        counts = "|".join(map(str, allowed))
+        msg = f"expected (H, W, {counts}) uint16 pixels, got {pixels.shape} {pixels.dtype}"
         raise ValueError(msg)
     height, width, channels = pixels.shape
     if height == 0 or width == 0:
@@ -51,7 +53,7 @@ def _filter_rows(rows: np.ndarray, prior: np.ndarray, bpp: int) -> np.ndarray:
     Args:
         rows: ``(n, stride)`` uint8, the raw bytes of ``n`` consecutive scanlines.
         prior: ``(stride,)`` uint8, the raw scanline above ``rows[0]`` (zeros for the first row).
-        bpp: bytes per complete pixel (6 for RGB16, 8 for RGBA16).
+        bpp: bytes per complete pixel (2 for grey, 4 for grey+alpha, 6 for RGB, 8 for RGBA).
 
     Returns:
         ``(n, 1 + stride)`` uint8: filter type byte followed by the filtered scanline.
@@ -90,11 +92,12 @@ def write_png16(
     icc_profile: bytes | None = None,
     compress_level: int = 6,
 ) -> None:
-    """Write a 16-bit RGB or RGBA PNG.
+    """Write a 16-bit grey, grey+alpha, RGB or RGBA PNG.
 
     Args:
         fh: binary file object to write to.
-        pixels: ``(H, W, 3)`` or ``(H, W, 4)`` uint16 samples (RGB, or RGB plus straight alpha).
+        pixels: ``(H, W, C)`` uint16 samples: ``C`` = 1 (grey), 2 (grey + straight alpha),
+            3 (RGB) or 4 (RGB + straight alpha).
         exif: EXIF blob (with or without the ``Exif\\0\\0`` header) stored in an ``eXIf`` chunk.
         icc_profile: ICC profile stored (deflated) in an ``iCCP`` chunk.
         compress_level: zlib level, 0-9.
@@ -106,8 +109,8 @@ def write_png16(
         >>> Image.open(buf).size
         (3, 2)
     """
-    height, width, channels = _check_pixels(pixels)
-    color_type = 2 if channels == 3 else 6
+    height, width, channels = _check_pixels(pixels, (1, 2, 3, 4))
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]  # grey, grey+alpha, RGB, RGBA
     fh.write(_PNG_SIGNATURE)
     fh.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)))
     if icc_profile:
@@ -152,12 +155,12 @@ def write_tiff16(
     icc_profile: bytes | None = None,
     compress_level: int = 6,
 ) -> None:
-    """Write a 16-bit RGB or RGBA TIFF (little-endian, deflate + horizontal predictor).
+    """Write a 16-bit grey, RGB or RGBA TIFF (little-endian, deflate + horizontal predictor).
 
     Args:
         fh: binary file object to write to (positioned at its start).
-        pixels: ``(H, W, 3)`` or ``(H, W, 4)`` uint16 samples; a fourth channel is written as
-            unassociated (straight) alpha.
+        pixels: ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` uint16 samples; a fourth channel
+            is written as unassociated (straight) alpha.
         exif: EXIF blob; its tags go into the image directory (orientation and the Exif/GPS
             sub-directories included), except tags that describe the pixel layout.
         icc_profile: ICC profile (tag 34675).
@@ -170,7 +173,7 @@ def write_tiff16(
         >>> Image.open(buf).size
         (3, 2)
     """
-    height, width, channels = _check_pixels(pixels)
+    height, width, channels = _check_pixels(pixels, (1, 3, 4))
     ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
     if exif:
         for key, value in _exif_tags(exif).items():
@@ -193,7 +196,7 @@ def write_tiff16(
     ifd[257] = height
     ifd[258] = (16,) * channels
     ifd[259] = 8  # Adobe deflate
-    ifd[262] = 2  # RGB
+    ifd[262] = 1 if channels == 1 else 2  # BlackIsZero grey, or RGB
     ifd[277] = channels
     ifd[278] = rows_per_strip
     ifd.tagtype[273] = TiffTags.LONG

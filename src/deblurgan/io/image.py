@@ -574,22 +574,24 @@ def read_image(
 # writing
 
 
-def _as_chw(rgb: Tensor, name: str, channels: int) -> Tensor:
-    if not isinstance(rgb, Tensor):
-        msg = f"{name} must be a torch.Tensor, got {type(rgb).__name__}"
+def _as_chw(image: Tensor, name: str, channels: tuple[int, ...]) -> Tensor:
+    if not isinstance(image, Tensor):
+        msg = f"{name} must be a torch.Tensor, got {type(image).__name__}"
         raise TypeError(msg)
-    shape = tuple(rgb.shape)
-    if rgb.ndim == 4 and shape[0] == 1:
-        rgb = rgb[0]
-    elif channels == 1 and rgb.ndim == 2:
-        rgb = rgb[None]
-    if rgb.ndim != 3 or rgb.shape[0] != channels:
+    shape = tuple(image.shape)
+    if image.ndim == 4 and shape[0] == 1:
+        image = image[0]
+    elif channels == (1,) and image.ndim == 2:
+        image = image[None]
+    if image.ndim != 3 or image.shape[0] not in channels:
         allowed = (
-            "(3, H, W) or (1, 3, H, W)" if channels == 3 else "(1, H, W), (H, W) or (1, 1, H, W)"
+            "(1, H, W), (H, W) or (1, 1, H, W)"
+            if channels == (1,)
+            else "(C, H, W) or (1, C, H, W) with C = 3 (RGB) or 1 (grey)"
         )
         msg = f"{name} must have shape {allowed}, got {shape}"
         raise ValueError(msg)
-    return rgb
+    return image
 
 
 def _save_pillow(
@@ -601,7 +603,7 @@ def _save_pillow(
     exif: bytes | None,
     icc_profile: bytes | None,
 ) -> None:
-    img = Image.fromarray(pixels)
+    img = Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels)  # L, LA, RGB(A)
     options: dict[str, Any] = {}
     if exif:
         options["exif"] = exif
@@ -630,23 +632,27 @@ def write_image(
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
 ) -> Path:
-    """Write a float RGB image atomically, in the format its extension names.
+    """Write a float RGB or grey image atomically, in the format its extension names.
 
     PNG and TIFF take 8 or 16 bits per sample; JPEG and WebP are 8-bit (a 16-bit request is
     written as 8 bits, with a warning). Alpha is stored in PNG, WebP and TIFF; JPEG cannot hold
-    it. Values are clamped to [0, 1] and rounded to the nearest level. The file appears complete
-    or not at all: it is written to a temporary file in the same folder, then renamed over
-    ``path``; missing parent folders are created.
+    it. A one-channel ``rgb`` is written as a grey file (PNG and TIFF grey or grey+alpha, JPEG
+    grey) with two exceptions: WebP has no grey mode, and Pillow cannot read 16-bit grey+alpha
+    TIFF, so those two store the grey value in all three colour channels. Values are clamped to
+    [0, 1] and rounded to the nearest level. The file appears complete or not at all: it is
+    written to a temporary file in the same folder, then renamed over ``path``; missing parent
+    folders are created.
 
     Args:
         path: output file; the extension (``.png .jpg .jpeg .tif .tiff .webp``) picks the format.
-        rgb: the picture, floating point in [0, 1], on any device.
+        rgb: the picture, floating point in [0, 1], on any device: three channels (RGB) or one
+            (grey).
         alpha: straight (not premultiplied) opacity in [0, 1].
         bit_depth: 8 or 16 bits per sample.
         quality: JPEG/WebP quality, 1-100 (WebP at 100 is lossless); ignored for PNG and TIFF.
         exif: EXIF blob to embed (e.g. ``DecodedImage.exif``); an orientation tag is reset to 1,
             because the pixels are written upright.
-        icc_profile: RGB ICC profile to embed.
+        icc_profile: RGB ICC profile to embed (colour images only).
 
     Returns:
         ``Path(path)``.
@@ -654,12 +660,13 @@ def write_image(
     Raises:
         ImageError: unsupported extension, alpha with JPEG, image too large for the format, or
             the file cannot be written.
-        ValueError: bad shapes, bit depth, quality, NaN pixels or a non-RGB ICC profile.
+        ValueError: bad shapes, bit depth, quality, NaN pixels, a non-RGB ICC profile, or an ICC
+            profile with a grey image.
         TypeError: ``rgb``/``alpha`` not floating-point tensors, ``exif``/``icc_profile`` not
             bytes.
 
     Shape:
-        - rgb: ``(3, H, W)`` or ``(1, 3, H, W)``
+        - rgb: ``(3, H, W)`` or ``(1, 3, H, W)``; grey: ``(1, H, W)`` or ``(1, 1, H, W)``
         - alpha: ``(1, H, W)``, ``(H, W)`` or ``(1, 1, H, W)``
 
     Example:
@@ -669,6 +676,8 @@ def write_image(
         'grey.png'
         >>> round(read_image(file).rgb[0, 0, 0].item() * 255, 4)
         128.0
+        >>> read_image(write_image(file, torch.full((1, 2, 4), 0.5), bit_depth=16)).mode
+        'I;16'
     """
     path = Path(path)
     fmt = _WRITE_FORMATS.get(path.suffix.lower())
@@ -678,9 +687,10 @@ def write_image(
             path,
             f"cannot write {path.suffix or 'files without an extension'!r}; use one of {allowed}",
         )
-    rgb = _as_chw(rgb, "rgb", 3)
+    rgb = _as_chw(rgb, "rgb", (3, 1))
+    grey = rgb.shape[0] == 1
     if alpha is not None:
-        alpha = _as_chw(alpha, "alpha", 1)
+        alpha = _as_chw(alpha, "alpha", (1,))
         if alpha.shape[-2:] != rgb.shape[-2:]:
             msg = f"alpha is {tuple(alpha.shape[-2:])} but rgb is {tuple(rgb.shape[-2:])} (H, W)"
             raise ValueError(msg)
@@ -701,6 +711,9 @@ def write_image(
         if space != b"RGB ":
             msg = f"icc_profile must describe RGB data, got colour space {space!r}"
             raise ValueError(msg)
+        if grey:
+            msg = "icc_profile describes RGB data; a grey image (rgb of 1 channel) cannot carry it"
+            raise ValueError(msg)
     if fmt == "JPEG" and alpha is not None:
         raise ImageError(path, "JPEG cannot store an alpha channel; write .png, .webp or .tif")
     height, width = int(rgb.shape[-2]), int(rgb.shape[-1])
@@ -717,6 +730,9 @@ def write_image(
         bit_depth = 8
 
     pixels = tensor_to_array(rgb, bit_depth=bit_depth)
+    if grey and (fmt == "WEBP" or (fmt == "TIFF" and bit_depth == 16 and alpha is not None)):
+        # WebP has no grey mode; Pillow reads no 16-bit grey+alpha TIFF: store the grey as RGB.
+        pixels = np.repeat(pixels, 3, axis=2)
     if alpha is not None:
         pixels = np.concatenate([pixels, tensor_to_array(alpha, bit_depth=bit_depth)], axis=2)
     exif_bytes: bytes | None = None

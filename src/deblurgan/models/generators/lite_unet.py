@@ -76,8 +76,8 @@ class LiteUNetGenerator(nn.Module):
         self.up1 = nn.Sequential(nn.Conv2d(c2, 4 * c1, 1), nn.PixelShuffle(2))
         self.dec1 = _stage(c1, blocks)
         self.tail = nn.Conv2d(c1, 12, 3, padding=1)
-        nn.init.zeros_(self.tail.weight)
-        nn.init.zeros_(self.tail.bias)
+        nn.init.zeros_(self.tail.weight)  # the untrained model is the identity
+        nn.init.zeros_(self.tail.bias)  # type: ignore[arg-type]  # bias=True: never None
 
     def forward(self, blurry: Tensor) -> Tensor:
         h, w = blurry.shape[-2:]

@@ -1,0 +1,656 @@
+"""``deblur blur``: synthesise blurry/sharp pairs in GoPro layout from sharp photos or a video.
+
+``deblur blur SHARP_DIR_OR_VIDEO OUT_DIR --kind KIND`` writes ``OUT_DIR/<scene>/blur/NNNNNN.png``
+and ``OUT_DIR/<scene>/sharp/NNNNNN.png``. Kernel kinds (``trajectory``, ``linear``, ``defocus``,
+``gaussian``) also write ``kernel/NNNNNN.png`` (the kernel as a 16-bit PNG scaled so its maximum
+is white) and ``kernel/NNNNNN.json`` (every parameter drawn); ``gopro`` and ``frames`` write
+their parameters to ``params/NNNNNN.json``. Item ``i`` depends only on ``(--seed, i)``: the same
+command gives byte-identical files. Inputs are never overwritten; a bad input file is reported at
+the end and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["KINDS", "blur_main", "build_parser"]
+
+_PROG = "deblur blur"
+KERNEL_KINDS = ("trajectory", "linear", "defocus", "gaussian")
+#: The kinds of blur ``deblur blur`` synthesises.
+KINDS = (*KERNEL_KINDS, "gopro", "frames")
+_OUTPUT_FOLDERS = ("blur", "sharp", "kernel", "params")
+_GLOB_CHARS = frozenset("*?[")
+
+# Options that only one kind (or a few) uses: setting them for another kind is a usage error.
+_KIND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "kernel_size": KERNEL_KINDS,
+    "length": ("trajectory", "linear"),
+    "radius": ("defocus",),
+    "sigma": ("gaussian",),
+    "sigma_y": ("gaussian",),
+    "valid": KERNEL_KINDS,
+    "clip_highlights": KERNEL_KINDS,
+    "highlight_gain": KERNEL_KINDS,
+    "frames": ("gopro", "frames"),
+    "stride": ("frames",),
+    "translation": ("gopro",),
+    "rotation": ("gopro",),
+    "zoom": ("gopro",),
+    "moving_objects": ("gopro",),
+}
+
+_EPILOG = """\
+kinds:
+  trajectory  random camera-shake kernels (DeblurGAN)      --kernel-size, --length (path length)
+  linear      straight motion of random length and angle    --kernel-size, --length
+  defocus     out-of-focus disks                            --kernel-size, --radius
+  gaussian    Gaussian kernels (anisotropic with --sigma-y) --kernel-size, --sigma, --sigma-y
+  gopro       non-uniform blur from a random camera path    --frames, --translation, --rotation,
+              (sub-frames warped and averaged; output cut    --zoom, --moving-objects
+              in by the largest motion on every side)
+  frames      GoPro recipe on a real video (or a folder of  --frames, --stride
+              frames in order): N consecutive frames
+              averaged, the middle one sharp
+
+Ranges take one value (fixed) or two (drawn uniformly per pair), e.g. --noise-std 0 0.02.
+--gamma none averages encoded values (GoPro's 'blur'), 2.2 gives GoPro's 'blur_gamma'.
+
+exit codes: 0 all written, 1 some inputs failed, 2 usage error
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+
+
+def _gamma(text: str) -> Any:
+    from deblurgan.blur import parse_gamma
+
+    try:
+        return parse_gamma(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _quality(text: str) -> int:
+    value = _positive_int(text)
+    if value > 100:
+        raise argparse.ArgumentTypeError(f"expected an integer from 1 to 100, got {text!r}")
+    return value
+
+
+def _add_range(
+    parser: argparse._ActionsContainer,
+    flag: str,
+    kind: Callable[[str], Any],
+    help_text: str,
+    *,
+    default: Any = None,
+) -> None:
+    parser.add_argument(
+        flag, nargs="+", type=kind, default=default, metavar=("LO", "HI"), help=help_text
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``deblur blur``."""
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Synthesise blurry/sharp training pairs in GoPro layout "
+        "(OUT_DIR/<scene>/{blur,sharp}/NNNNNN.png) from sharp photos or a high-frame-rate video.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "input",
+        metavar="SHARP_DIR_OR_VIDEO",
+        help="a folder of sharp photos, one photo or a glob pattern; for --kind frames a video "
+        "file or a folder of frames (sorted by name)",
+    )
+    parser.add_argument("output", metavar="OUT_DIR", help="dataset root; created if missing")
+    parser.add_argument(
+        "--kind", choices=KINDS, default="trajectory", help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--scene", help="scene folder name under OUT_DIR (default: the input's name)"
+    )
+    parser.add_argument("--seed", type=_seed, default=0, help="(default: %(default)s)")
+    parser.add_argument("--limit", type=_positive_int, metavar="N", help="write at most N pairs")
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="write into a scene that already has files"
+    )
+    parser.add_argument(
+        "--bit-depth", type=int, choices=(8, 16), default=8, help="PNG bits (default: 8)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+    kernel = parser.add_argument_group("kernel kinds (trajectory, linear, defocus, gaussian)")
+    kernel.add_argument(
+        "--kernel-size", type=_positive_int, metavar="K", help="odd kernel side (default: 31)"
+    )
+    _add_range(kernel, "--length", _non_negative_float, "line / trajectory length, pixels")
+    _add_range(kernel, "--radius", _non_negative_float, "defocus disk radius, pixels")
+    _add_range(kernel, "--sigma", _non_negative_float, "Gaussian sigma (x axis), pixels")
+    _add_range(kernel, "--sigma-y", _non_negative_float, "Gaussian sigma along y: anisotropic")
+    kernel.add_argument(
+        "--valid",
+        action="store_true",
+        help="cut kernel-size // 2 pixels off every side of both images, so no padded border "
+        "reaches the blurry one",
+    )
+    kernel.add_argument(
+        "--clip-highlights",
+        action="store_true",
+        help="boost near-white areas in linear light before blurring, so they saturate",
+    )
+    _add_range(kernel, "--highlight-gain", _non_negative_float, "boost at white (default 1.5 4)")
+
+    motion = parser.add_argument_group("gopro and frames")
+    motion.add_argument(
+        "--frames",
+        nargs="+",
+        type=_positive_int,
+        metavar=("LO", "HI"),
+        help="odd number of (sub-)frames averaged per pair, or a range (default: 7 13)",
+    )
+    motion.add_argument(
+        "--stride",
+        type=_positive_int,
+        metavar="N",
+        help="frames: frames between window starts (default: the window length, no overlap)",
+    )
+    _add_range(motion, "--translation", _non_negative_float, "gopro: largest shift, px (2 16)")
+    _add_range(motion, "--rotation", _non_negative_float, "gopro: largest rotation, deg (0 1)")
+    _add_range(motion, "--zoom", _non_negative_float, "gopro: largest zoom, fraction (0 0.02)")
+    _add_range(motion, "--moving-objects", _non_negative_int, "gopro: objects moving (0)")
+
+    camera = parser.add_argument_group("camera (every kind)")
+    camera.add_argument(
+        "--gamma",
+        type=_gamma,
+        default="srgb",
+        help="blur/average in linear light through this curve: srgb, none, or a power such as "
+        "2.2 (default: srgb)",
+    )
+    camera.add_argument(
+        "--noise",
+        choices=("gaussian", "poisson_gaussian", "none"),
+        default="gaussian",
+        help="noise model (default: %(default)s)",
+    )
+    _add_range(camera, "--noise-std", _non_negative_float, "noise standard deviation (0)")
+    _add_range(camera, "--photons", _non_negative_float, "poisson_gaussian: photons at white")
+    camera.add_argument(
+        "--noise-domain",
+        choices=("encoded", "linear"),
+        default="encoded",
+        help="add noise to the output values or to linear light (default: %(default)s)",
+    )
+    camera.add_argument(
+        "--jpeg-quality",
+        nargs="+",
+        type=_quality,
+        metavar=("LO", "HI"),
+        help="re-compress the blurry image as JPEG at this quality (or range)",
+    )
+    return parser
+
+
+def _range(values: Sequence[Any] | None, flag: str, parser: argparse.ArgumentParser) -> Any:
+    """One value, a ``(lo, hi)`` pair, or ``None``; more values or ``lo > hi`` are usage errors."""
+    if values is None:
+        return None
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        if values[0] > values[1]:
+            parser.error(f"{flag} {values[0]} {values[1]}: the low value is above the high one")
+        return (values[0], values[1])
+    parser.error(f"{flag} takes one value or two (a range), got {len(values)}")
+    raise AssertionError  # pragma: no cover - parser.error exits
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _check_kind_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    for name, kinds in _KIND_OPTIONS.items():
+        value = getattr(args, name)
+        if value not in (None, False) and args.kind not in kinds:
+            flag = "--" + name.replace("_", "-")
+            parser.error(f"{flag} does not apply to --kind {args.kind} (only {', '.join(kinds)})")
+
+
+def _build_sampler(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
+    from deblurgan.blur import BLUR_SAMPLERS
+
+    spec: dict[str, Any] = {"name": args.kind, "kernel_size": args.kernel_size or 31}
+    length = _range(args.length, "--length", parser)
+    if length is not None:
+        spec["max_length" if args.kind == "trajectory" else "length"] = length
+    for name in ("radius", "sigma", "sigma_y"):
+        value = _range(getattr(args, name), "--" + name.replace("_", "-"), parser)
+        if value is not None:
+            spec[name] = value
+    return BLUR_SAMPLERS.from_spec(spec)
+
+
+def _build_degradation(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
+    from deblurgan.blur import Degradation
+
+    settings: dict[str, Any] = {
+        "gamma": args.gamma,
+        "noise": None if args.noise == "none" else args.noise,
+        "noise_domain": args.noise_domain,
+        "clip_highlights": bool(args.clip_highlights),
+    }
+    for name, flag in (
+        ("noise_std", "--noise-std"),
+        ("photons", "--photons"),
+        ("jpeg_quality", "--jpeg-quality"),
+        ("highlight_gain", "--highlight-gain"),
+    ):
+        value = _range(getattr(args, name), flag, parser)
+        if value is not None:
+            settings[name] = value
+    return Degradation(**settings)
+
+
+def _build_synthesizer(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
+    from deblurgan.blur import GoProBlurSynthesizer
+
+    settings: dict[str, Any] = {"gamma": args.gamma}
+    for name in ("translation", "rotation", "zoom", "moving_objects"):
+        value = _range(getattr(args, name), "--" + name.replace("_", "-"), parser)
+        if value is not None:
+            settings[name] = value
+    frames = _range(args.frames, "--frames", parser)
+    return GoProBlurSynthesizer((7, 13) if frames is None else frames, **settings)
+
+
+def _jsonable(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _first(params: dict[str, Any]) -> dict[str, Any]:
+    """Item 0 of each batched parameter, as plain JSON values."""
+    return {key: _jsonable(value[0]) for key, value in params.items()}
+
+
+def _write_json(path: Path, record: dict[str, Any]) -> None:
+    """Write JSON atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        temp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+@dataclass
+class _Writer:
+    """Writes numbered pairs under ``scene`` and counts them."""
+
+    scene: Path
+    bit_depth: int
+    written: int = 0
+
+    def pair(self, index: int, blurry: Any, sharp: Any) -> None:
+        from deblurgan.io import write_image
+
+        name = f"{index:06d}.png"
+        write_image(self.scene / "sharp" / name, sharp, bit_depth=self.bit_depth)
+        write_image(self.scene / "blur" / name, blurry, bit_depth=self.bit_depth)
+        self.written += 1
+
+    def kernel(self, index: int, kernel: Any, record: dict[str, Any]) -> None:
+        from deblurgan.io import write_image
+
+        image = (kernel / kernel.max()).expand(3, -1, -1)
+        write_image(self.scene / "kernel" / f"{index:06d}.png", image, bit_depth=16)
+        _write_json(self.scene / "kernel" / f"{index:06d}.json", record)
+
+    def params(self, index: int, record: dict[str, Any]) -> None:
+        _write_json(self.scene / "params" / f"{index:06d}.json", record)
+
+
+def _default_scene(text: str) -> str:
+    path = Path(text.rstrip("/\\") or text)
+    name = path.stem if path.is_file() or path.suffix else path.name
+    if not name or _GLOB_CHARS & set(name) or name in (".", ".."):
+        name = "scene"
+    return name
+
+
+def _existing_outputs(scene: Path) -> list[Path]:
+    found: list[Path] = []
+    for folder in _OUTPUT_FOLDERS:
+        if (scene / folder).is_dir():
+            found.extend(p for p in (scene / folder).iterdir() if not p.name.startswith("."))
+    return found
+
+
+def _inside_outputs(paths: Sequence[Path], scene: Path) -> Path | None:
+    """The first input that lies in one of the scene's output folders, if any."""
+    folders = [(scene / f).resolve() for f in _OUTPUT_FOLDERS]
+    for path in paths:
+        resolved = path.resolve()
+        if any(resolved == f or resolved.is_relative_to(f) for f in folders):
+            return path
+    return None
+
+
+def _progress(total: int | None, quiet: bool, unit: str) -> Any:
+    from tqdm import tqdm
+
+    show = not quiet and sys.stderr.isatty()
+    return tqdm(total=total, file=sys.stderr, disable=not show, unit=unit, desc=_PROG)
+
+
+def _describe(source: object, exc: BaseException) -> str:
+    message = _one_line(exc) or type(exc).__name__
+    return message if message.startswith(str(source)) else f"{source}: {message}"
+
+
+def _run_kernels(
+    args: argparse.Namespace,
+    files: list[Path],
+    sampler: Any,
+    camera: Any,
+    writer: _Writer,
+    failures: list[str],
+) -> None:
+    import torch
+
+    from deblurgan.data.transforms import item_generator
+    from deblurgan.io import read_image
+
+    margin = sampler.kernel_size // 2 if args.valid else 0
+    with _progress(len(files), args.quiet, "pair") as bar:
+        for index, path in enumerate(files):
+            bar.set_postfix_str(path.name, refresh=False)
+            try:
+                sharp = read_image(path).rgb
+                height, width = sharp.shape[-2:]
+                if min(height, width) <= 2 * margin:
+                    raise ValueError(f"{width}x{height} is too small for --valid with this kernel")
+                generator = item_generator(args.seed, index)
+                sample = sampler.sample(1, generator=generator)
+                blurry, drawn = camera(sharp, sample.kernels[0], generator=generator)
+                if margin:
+                    inner = (slice(None), slice(margin, -margin), slice(margin, -margin))
+                    blurry, sharp = blurry[inner], sharp[inner]
+                number = writer.written
+                writer.pair(number, blurry, sharp)
+                record = {
+                    "source": str(path),
+                    "kind": args.kind,
+                    "seed": args.seed,
+                    "input_index": index,
+                    "kernel_size": sampler.kernel_size,
+                    "kernel_png": "scaled to max 1; divide by its sum to recover the kernel",
+                    "kernel": _first(sample.params),
+                    "camera": {"settings": _jsonable(camera.as_dict()), "drawn": _first(drawn)},
+                    "valid": bool(args.valid),
+                }
+                writer.kernel(number, sample.kernels[0].to(torch.float32), record)
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a bad file must not stop the batch
+                failures.append(_describe(path, exc))
+            bar.update()
+
+
+def _run_gopro(
+    args: argparse.Namespace,
+    files: list[Path],
+    synthesizer: Any,
+    camera: Any,
+    writer: _Writer,
+    failures: list[str],
+) -> None:
+    from deblurgan.data.transforms import item_generator
+    from deblurgan.io import read_image
+
+    with _progress(len(files), args.quiet, "pair") as bar:
+        for index, path in enumerate(files):
+            bar.set_postfix_str(path.name, refresh=False)
+            try:
+                photo = read_image(path).rgb
+                generator = item_generator(args.seed, index)
+                sample = synthesizer(photo, generator=generator)
+                blurry, drawn = camera(sample.blurry, None, generator=generator)
+                number = writer.written
+                writer.pair(number, blurry, sample.sharp)
+                record = {
+                    "source": str(path),
+                    "kind": "gopro",
+                    "seed": args.seed,
+                    "input_index": index,
+                    "path": _first(sample.params),
+                    "camera": {"settings": _jsonable(camera.as_dict()), "drawn": _first(drawn)},
+                }
+                writer.params(number, record)
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:
+                failures.append(_describe(path, exc))
+            bar.update()
+
+
+def _frame_files(
+    files: list[Path], first: int, failures: list[str], stop: list[int]
+) -> Iterator[Any]:
+    """Read ``files[first:]`` in order; at a bad one, report it and end (a cut in the sequence)."""
+    from deblurgan.io import ImageError, read_image
+
+    for position in range(first, len(files)):
+        try:
+            yield read_image(files[position]).rgb
+        except (ImageError, OSError) as exc:
+            failures.append(_describe(files[position], exc))
+            stop.append(position)
+            return
+
+
+def _run_frames(
+    args: argparse.Namespace,
+    source: Path,
+    files: list[Path] | None,
+    num_frames: Any,
+    camera: Any,
+    writer: _Writer,
+    failures: list[str],
+) -> None:
+    from deblurgan.blur import frame_pairs, read_video_frames
+    from deblurgan.data.transforms import item_generator
+
+    settings = {
+        "num_frames": num_frames,
+        "stride": args.stride,
+        "gamma": args.gamma,
+        "generator": item_generator(args.seed, 0),
+    }
+    noise_generator = item_generator(args.seed, 1)
+    limit = args.limit
+    index = 0
+    first = 0  # first frame of the current run of readable frames
+    with _progress(None, args.quiet, "pair") as bar:
+        while limit is None or index < limit:
+            stop: list[int] = []
+            if files is None:
+                stream: Iterator[Any] = read_video_frames(source)
+            else:
+                if first >= len(files):
+                    break
+                stream = _frame_files(files, first, failures, stop)
+            try:
+                for pair in frame_pairs(stream, **settings):
+                    blurry, drawn = camera(pair.blurry, None, generator=noise_generator)
+                    writer.pair(index, blurry, pair.sharp)
+                    start = first + pair.start
+                    record: dict[str, Any] = {
+                        "source": str(source),
+                        "kind": "frames",
+                        "seed": args.seed,
+                        "index": index,
+                        "start": start,
+                        "num_frames": pair.num_frames,
+                        "middle": start + pair.num_frames // 2,
+                        "gamma": args.gamma,
+                        "camera": {"settings": _jsonable(camera.as_dict()), "drawn": _first(drawn)},
+                    }
+                    if files is not None:
+                        record["frames"] = [str(p) for p in files[start : start + pair.num_frames]]
+                    writer.params(index, record)
+                    index += 1
+                    bar.update()
+                    if limit is not None and index >= limit:
+                        break
+            except (ValueError, OSError) as exc:  # an unreadable video or frame
+                failures.append(_describe(source, exc))
+                break
+            if files is None or not stop:
+                break
+            first = stop[0] + 1
+    if index == 0 and not failures:
+        window = " ".join(map(str, num_frames)) if isinstance(num_frames, tuple) else num_frames
+        failures.append(f"{source}: no pair made: fewer frames than one window (--frames {window})")
+
+
+def blur_main(argv: Sequence[str]) -> int:
+    """Run ``deblur blur``; returns the exit code (argparse exits with 2 on usage errors)."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    _check_kind_options(args, parser)
+    if args.kernel_size is not None and args.kernel_size % 2 == 0:
+        parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
+    try:
+        camera = _build_degradation(args, parser)
+        if args.kind in KERNEL_KINDS:
+            engine = _build_sampler(args, parser)
+        elif args.kind == "gopro":
+            engine = _build_synthesizer(args, parser)
+        else:
+            from deblurgan.blur.frames import odd_counts
+
+            frames = _range(args.frames, "--frames", parser)
+            engine = (7, 13) if frames is None else frames
+            odd_counts(engine)
+    except (ValueError, TypeError, KeyError) as exc:
+        parser.error(_one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc))
+
+    from deblurgan.io import ImageError, find_images, is_image_path
+
+    source = Path(args.input)
+    video: Path | None = None
+    files: list[Path] | None = None
+    if args.kind == "frames" and source.is_file():
+        if is_image_path(source):
+            parser.error(f"--kind frames takes a video file or a folder of frames, not {source}")
+        video = source
+    else:
+        try:
+            files = find_images([args.input])
+        except ImageError as exc:
+            print(f"{_PROG}: error: {exc}", file=sys.stderr)
+            return 2
+        if args.kind == "frames" and not source.is_dir():
+            parser.error("--kind frames takes a video file or a folder of frames")
+    scene_name = args.scene if args.scene is not None else _default_scene(args.input)
+    if not scene_name or scene_name in (".", "..") or any(c in scene_name for c in "/\\"):
+        parser.error(f"--scene must be a plain folder name, got {scene_name!r}")
+    scene = Path(args.output) / scene_name
+    inputs = [video] if video is not None else list(files or [])
+    clash = _inside_outputs(inputs, scene)
+    if clash is not None:
+        print(
+            f"{_PROG}: error: refusing to write into {scene}: input {clash} lies in its output "
+            "folders (inputs are never overwritten, not even with --force); choose another "
+            "OUT_DIR or --scene",
+            file=sys.stderr,
+        )
+        return 2
+    existing = _existing_outputs(scene)
+    if existing and not args.force:
+        print(
+            f"{_PROG}: error: {scene} already holds {len(existing)} output file(s) "
+            f"(e.g. {existing[0]}); use --force to write over them",
+            file=sys.stderr,
+        )
+        return 2
+
+    writer = _Writer(scene, args.bit_depth)
+    failures: list[str] = []
+    if files is not None and args.limit is not None and args.kind != "frames":
+        files = files[: args.limit]
+    if not args.quiet:
+        count = f"{len(files)} input(s)" if files is not None and args.kind != "frames" else ""
+        print(f"{_PROG}: {args.kind} blur -> {scene} {count}".rstrip(), file=sys.stderr)
+    if args.kind in KERNEL_KINDS:
+        _run_kernels(args, files or [], engine, camera, writer, failures)
+    elif args.kind == "gopro":
+        _run_gopro(args, files or [], engine, camera, writer, failures)
+    else:
+        _run_frames(args, video or source, files, engine, camera, writer, failures)
+
+    if not args.quiet or failures:
+        print(f"{writer.written} pair(s) written to {scene}, {len(failures)} failed")
+        sys.stdout.flush()
+    for line in failures:
+        print(line, file=sys.stderr)
+    return 1 if failures else 0

@@ -1,0 +1,135 @@
+"""``deblur deconv`` through ``main(argv)``: recovery, kernel files, safety, bad inputs."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from deblurgan.blur import BLUR_SAMPLERS, blur_image
+from deblurgan.cli.deconv import read_kernel
+from deblurgan.cli.main import main
+from deblurgan.io import read_image, write_image
+from deblurgan.metrics import psnr
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A real photo blurred by a known kernel (saved as an 8-bit grey PNG) and saved in 16 bits."""
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("deconv")
+    photo = torch.from_numpy(data.astronaut()).permute(2, 0, 1).float()[None] / 255
+    big = F.interpolate(photo, size=(112, 112), mode="bilinear", antialias=True).clamp(0, 1)
+    sampler = BLUR_SAMPLERS.build("trajectory", kernel_size=11)
+    kernel = sampler.sample(1, generator=torch.Generator().manual_seed(2)).kernels[0]
+    levels = (kernel / kernel.max() * 255).round()  # what a PSF image file holds
+    Image.fromarray(levels.numpy().astype(np.uint8), mode="L").save(root / "kernel.png")
+    kernel = levels / levels.sum()
+    inner = slice(8, 104)
+    write_image(root / "sharp.png", big[0, :, inner, inner], bit_depth=16)
+    write_image(root / "blurry.png", blur_image(big, kernel)[0, :, inner, inner], bit_depth=16)
+    return {"root": root, "blurry": root / "blurry.png", "kernel": root / "kernel.png"}
+
+
+@pytest.mark.parametrize(
+    ("method", "options"),
+    [("wiener", ["--nsr", "1e-3"]), ("tikhonov", ["--weight", "1e-3"]), ("richardson_lucy", [])],
+)
+def test_each_method_restores_a_blurred_photo(
+    scene: dict[str, Path], tmp_path: Path, method: str, options: list[str]
+) -> None:
+    out = tmp_path / "restored.png"
+    argv = ["deconv", str(scene["blurry"]), "--kernel", str(scene["kernel"]), "--method", method]
+    assert main([*argv, *options, "-o", str(out), "-q"]) == 0
+    restored, sharp = read_image(out), read_image(scene["root"] / "sharp.png").rgb
+    assert restored.bit_depth == 16 and restored.rgb.shape == sharp.shape
+    before = psnr(read_image(scene["blurry"]).rgb[None], sharp[None]).item()
+    after = psnr(restored.rgb[None], sharp[None]).item()
+    assert after > before + 4, (before, after)
+
+
+def test_kernel_images_become_grey_odd_and_normalised(tmp_path: Path) -> None:
+    colour = np.zeros((4, 6, 3), dtype=np.uint8)
+    colour[1, 2] = (255, 0, 0)
+    colour[2, 3] = (0, 0, 255)
+    Image.fromarray(colour).save(tmp_path / "k.png")
+    kernel = read_kernel(tmp_path / "k.png")
+    assert kernel.shape == (5, 7) and kernel.sum().item() == pytest.approx(1.0)
+    assert kernel[1, 2].item() == pytest.approx(0.299 / (0.299 + 0.114))
+    assert kernel[4].abs().sum() == 0 and kernel[:, 6].abs().sum() == 0  # padding at the end
+    Image.new("L", (3, 3), 0).save(tmp_path / "black.png")
+    with pytest.raises(ValueError, match=r"black\.png: the kernel image is all black"):
+        read_kernel(tmp_path / "black.png")
+
+
+def test_bad_inputs_do_not_stop_the_run_and_are_named(
+    scene: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rgba = torch.rand(4, 30, 20, generator=torch.Generator().manual_seed(0))
+    write_image(folder / "a.png", rgba[:3], alpha=rgba[3:])
+    (folder / "broken.png").write_bytes(b"not an image")
+    kernel = folder / "psf.png"
+    kernel.write_bytes(scene["kernel"].read_bytes())  # a kernel among the inputs is skipped
+    code = main(
+        ["deconv", str(folder), "-k", str(kernel), "-m", "tikhonov", "-o", str(tmp_path / "out")]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "1 deconvolved, 1 failed" in captured.out
+    assert f"{folder / 'broken.png'}:" in captured.err
+    written = read_image(tmp_path / "out" / "a.png")
+    assert written.alpha is not None and written.rgb.shape == (3, 30, 20)
+    assert not (tmp_path / "out" / "psf.png").exists()
+
+
+def test_inputs_and_the_kernel_are_never_overwritten(
+    scene: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blurry = tmp_path / "b.png"
+    blurry.write_bytes(scene["blurry"].read_bytes())
+    kernel = tmp_path / "k.png"
+    kernel.write_bytes(scene["kernel"].read_bytes())
+    before = (_sha(blurry), _sha(kernel))
+    assert main(["deconv", str(blurry), "-k", str(kernel), "-o", str(blurry), "--force"]) == 1
+    assert "never overwritten" in capsys.readouterr().err
+    assert main(["deconv", str(blurry), "-k", str(kernel), "-o", str(kernel), "--force"]) == 1
+    assert "kernel" in capsys.readouterr().err
+    assert (_sha(blurry), _sha(kernel)) == before
+    out = tmp_path / "out.png"
+    out.write_bytes(b"old")
+    assert main(["deconv", str(blurry), "-k", str(kernel), "-o", str(out), "-q"]) == 1
+    assert "use --force" in capsys.readouterr().err and out.read_bytes() == b"old"
+    assert main(["deconv", str(blurry), "-k", str(kernel), "-o", str(out), "-q", "--force"]) == 0
+    assert read_image(out).rgb.shape == read_image(blurry).rgb.shape
+
+
+def test_unusable_kernels_and_options_are_usage_errors(
+    scene: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Image.new("L", (4, 4), 0).save(tmp_path / "black.png")
+    out = str(tmp_path / "o.png")
+    assert main(["deconv", str(scene["blurry"]), "-k", str(tmp_path / "black.png"), "-o", out]) == 2
+    assert "black.png: the kernel image is all black" in capsys.readouterr().err
+    assert main(["deconv", str(scene["blurry"]), "-k", str(tmp_path / "none.png"), "-o", out]) == 2
+    assert "none.png" in capsys.readouterr().err
+    assert (
+        main(["deconv", str(scene["blurry"]), "-k", str(scene["kernel"]), "-o", out, "--nsr", "0"])
+        == 2
+    )
+    assert (
+        main(["deconv", str(scene["blurry"]), "-k", str(scene["kernel"]), "-o", out, "-m", "x"])
+        == 2
+    )
+    assert not Path(out).exists()
