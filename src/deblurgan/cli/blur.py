@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deblurgan.cli._args import non_negative_float, non_negative_int, positive_int, quality
+
 __all__ = ["KINDS", "blur_main", "build_parser"]
 
 _PROG = "deblur blur"
@@ -68,36 +70,6 @@ exit codes: 0 all written, 1 some inputs failed, 2 usage error
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
-
-
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -112,13 +84,6 @@ def _gamma(text: str) -> Any:
         return parse_gamma(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _quality(text: str) -> int:
-    value = _positive_int(text)
-    if value > 100:
-        raise argparse.ArgumentTypeError(f"expected an integer from 1 to 100, got {text!r}")
-    return value
 
 
 def _add_range(
@@ -157,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scene", help="scene folder name under OUT_DIR (default: the input's name)"
     )
     parser.add_argument("--seed", type=_seed, default=0, help="(default: %(default)s)")
-    parser.add_argument("--limit", type=_positive_int, metavar="N", help="write at most N pairs")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="write at most N pairs")
     parser.add_argument(
         "-f", "--force", action="store_true", help="write into a scene that already has files"
     )
@@ -168,12 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     kernel = parser.add_argument_group("kernel kinds (trajectory, linear, defocus, gaussian)")
     kernel.add_argument(
-        "--kernel-size", type=_positive_int, metavar="K", help="odd kernel side (default: 31)"
+        "--kernel-size", type=positive_int, metavar="K", help="odd kernel side (default: 31)"
     )
-    _add_range(kernel, "--length", _non_negative_float, "line / trajectory length, pixels")
-    _add_range(kernel, "--radius", _non_negative_float, "defocus disk radius, pixels")
-    _add_range(kernel, "--sigma", _non_negative_float, "Gaussian sigma (x axis), pixels")
-    _add_range(kernel, "--sigma-y", _non_negative_float, "Gaussian sigma along y: anisotropic")
+    _add_range(kernel, "--length", non_negative_float, "line / trajectory length, pixels")
+    _add_range(kernel, "--radius", non_negative_float, "defocus disk radius, pixels")
+    _add_range(kernel, "--sigma", non_negative_float, "Gaussian sigma (x axis), pixels")
+    _add_range(kernel, "--sigma-y", non_negative_float, "Gaussian sigma along y: anisotropic")
     kernel.add_argument(
         "--valid",
         action="store_true",
@@ -185,26 +150,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="boost near-white areas in linear light before blurring, so they saturate",
     )
-    _add_range(kernel, "--highlight-gain", _non_negative_float, "boost at white (default 1.5 4)")
+    _add_range(kernel, "--highlight-gain", non_negative_float, "boost at white (default 1.5 4)")
 
     motion = parser.add_argument_group("gopro and frames")
     motion.add_argument(
         "--frames",
         nargs="+",
-        type=_positive_int,
+        type=positive_int,
         metavar=("LO", "HI"),
         help="odd number of (sub-)frames averaged per pair, or a range (default: 7 13)",
     )
     motion.add_argument(
         "--stride",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="frames: frames between window starts (default: the window length, no overlap)",
     )
-    _add_range(motion, "--translation", _non_negative_float, "gopro: largest shift, px (2 16)")
-    _add_range(motion, "--rotation", _non_negative_float, "gopro: largest rotation, deg (0 1)")
-    _add_range(motion, "--zoom", _non_negative_float, "gopro: largest zoom, fraction (0 0.02)")
-    _add_range(motion, "--moving-objects", _non_negative_int, "gopro: objects moving (0)")
+    _add_range(motion, "--translation", non_negative_float, "gopro: largest shift, px (2 16)")
+    _add_range(motion, "--rotation", non_negative_float, "gopro: largest rotation, deg (0 1)")
+    _add_range(motion, "--zoom", non_negative_float, "gopro: largest zoom, fraction (0 0.02)")
+    _add_range(motion, "--moving-objects", non_negative_int, "gopro: objects moving (0)")
 
     camera = parser.add_argument_group("camera (every kind)")
     camera.add_argument(
@@ -220,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="gaussian",
         help="noise model (default: %(default)s)",
     )
-    _add_range(camera, "--noise-std", _non_negative_float, "noise standard deviation (0)")
-    _add_range(camera, "--photons", _non_negative_float, "poisson_gaussian: photons at white")
+    _add_range(camera, "--noise-std", non_negative_float, "noise standard deviation (0)")
+    _add_range(camera, "--photons", non_negative_float, "poisson_gaussian: photons at white")
     camera.add_argument(
         "--noise-domain",
         choices=("encoded", "linear"),
@@ -231,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     camera.add_argument(
         "--jpeg-quality",
         nargs="+",
-        type=_quality,
+        type=quality,
         metavar=("LO", "HI"),
         help="re-compress the blurry image as JPEG at this quality (or range)",
     )

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from deblurgan.cli._args import positive_int
+
 __all__ = ["build_parser", "data_main", "format_report"]
 
 _PROG = "deblur data"
@@ -22,16 +24,6 @@ _NOUNS = {
     "aligned": "A|B images",
     "synthetic": "photos",
 }
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: %(default)s)",
     )
     check.add_argument(
-        "--crop-size", type=_positive_int, metavar="N", help="also flag images smaller than N x N"
+        "--crop-size", type=positive_int, metavar="N", help="also flag images smaller than N x N"
     )
     check.add_argument(
         "--blur",

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from deblurgan.cli._args import positive_float
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
@@ -36,16 +37,6 @@ _PROG = "deblur deconv"
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as Pillow's "L" conversion
 
 logger = logging.getLogger(__name__)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -95,14 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--nsr",
-        type=_positive_float,
+        type=positive_float,
         default=1e-2,
         help="Wiener: noise-to-signal ratio; lower is sharper and noisier: about 1e-3 for clean "
         "images, 3e-2 or more for noisy ones (default: %(default)g)",
     )
     parser.add_argument(
         "--weight",
-        type=_positive_float,
+        type=positive_float,
         default=1e-2,
         help="Tikhonov: weight of the Laplacian regulariser; about 1e-4 for clean images, 1e-2 "
         "for noisy ones (default: %(default)g)",

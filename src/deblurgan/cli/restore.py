@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deblurgan.cli._args import non_negative_int, positive_int, quality
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
@@ -42,33 +43,6 @@ Quote glob patterns ('shots/*.jpg') so that deblur expands them, on every shell.
 
 exit codes: 0 all restored, 1 some inputs failed, 2 usage error (bad option, unknown model)
 """
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _quality(text: str) -> int:
-    value = _positive_int(text)
-    if value > 100:
-        raise argparse.ArgumentTypeError(f"expected an integer from 1 to 100, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,19 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--tile-size",
-        type=_positive_int,
+        type=positive_int,
         default=1024,
         metavar="N",
         help="restore larger images in overlapping N x N tiles (default: %(default)s)",
     )
     parser.add_argument(
         "--tile-overlap",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=64,
         metavar="N",
         help="overlap between tiles, blended smoothly (default: %(default)s)",
     )
-    parser.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for torch")
+    parser.add_argument("--threads", type=positive_int, metavar="N", help="CPU threads for torch")
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also restore images in subfolders"
     )
@@ -133,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--quality",
-        type=_quality,
+        type=quality,
         default=95,
         metavar="Q",
         help="JPEG/WebP quality 1-100 (default: %(default)s)",
@@ -141,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     limit = parser.add_mutually_exclusive_group()
     limit.add_argument(
         "--max-pixels",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_PIXELS,
         metavar="N",
         help="refuse images of more than N pixels (bomb guard; default: %(default)s)",
