@@ -16,7 +16,7 @@ from deblurgan.models.discriminators import PatchDiscriminator, receptive_field
 
 # Tiny settings per registered name: a new architecture adds its entry here.
 # Input side for discriminators (the global critic of double_scale needs 128 px).
-DISC_SIDE = {"patchgan": 64, "double_scale": 128}
+DISC_SIDE = {"patchgan": 64, "double_scale": 128, "global": 64, "srgan": 64}
 
 
 def _count(module: nn.Module) -> int:
@@ -34,7 +34,10 @@ def test_generator_keeps_shape_and_learns(name: str) -> None:
     restored = model(blurry)
     assert restored.shape == blurry.shape and torch.isfinite(restored).all()
     assert restored.min() >= 0 and restored.max() <= 1
-    restored.mean().backward()
+    # Multi-output generators train through all their outputs (coarse heads included).
+    outputs = model.forward_multiscale(blurry) if hasattr(model, "forward_multiscale") else []
+    assert all(o.shape[:2] == blurry.shape[:2] and torch.isfinite(o).all() for o in outputs)
+    sum(o.mean() for o in [restored, *outputs]).backward()
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     assert trainable
     assert [n for n, p in trainable if p.grad is None] == []

@@ -49,8 +49,8 @@ def test_build_generator_records_its_spec() -> None:
 
 
 def test_build_generator_errors() -> None:
-    with pytest.raises(ValueError, match=r"unknown generator 'unet'.*fpn_mobilenet.*resnet"):
-        build_generator("unet")
+    with pytest.raises(ValueError, match=r"unknown generator 'no_such_net'.*fpn_mobilenet.*resnet"):
+        build_generator("no_such_net")
     with pytest.raises(ValueError, match=r"'name'"):
         build_generator({"width": 4})
     with pytest.raises(TypeError, match=r"name or a mapping"):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import Any
 
-__all__ = ["describe_models", "models_main"]
+__all__ = ["PAPERS", "PUBLIC_WEIGHTS", "describe_models", "models_main"]
+
+logger = logging.getLogger(__name__)
 
 
 def _count_parameters(module: Any) -> int:
@@ -44,36 +47,102 @@ def _shipped_record(name: str) -> dict[str, Any]:
     return record
 
 
-def describe_models() -> dict[str, list[dict[str, Any]]]:
+# Papers of the registered generators; a generator class may state its own as ``paper``.
+PAPERS: dict[str, str] = {
+    "resnet": "Kupyn et al. 2018 (DeblurGAN)",
+    "fpn_mobilenet": "Kupyn et al. 2019 (DeblurGAN-v2)",
+    "fpn_mobilenet_dsc": "Kupyn et al. 2019 (DeblurGAN-v2)",
+    "fpn_inception": "Kupyn et al. 2019 (DeblurGAN-v2)",
+    "mimo_unet": "Cho et al. 2021 (MIMO-UNet)",
+    "mimo_unet_plus": "Cho et al. 2021 (MIMO-UNet+)",
+    "mimo_unet_pure": "Cho et al. 2021 (MIMO-UNet, no FAM/SCM)",
+    "deepdeblur": "Nah et al. 2017 (DeepDeblur)",
+    "srgan": "Ledig et al. 2017 (SRGAN)",
+    "lite_unet": "deblurgan (pixel-unshuffle U-Net)",
+}
+
+# Public checkpoints of the original authors that deblurgan.models.convert maps onto ours:
+# generator -> (converter function, what the file is). Listed only if the converter exists.
+PUBLIC_WEIGHTS: dict[str, tuple[str, str]] = {
+    "resnet": ("convert_deblurgan_resnet", "DeblurGAN generator .pth"),
+    "fpn_mobilenet": ("convert_deblurganv2_fpn_mobilenet", "DeblurGAN-v2 fpn_mobilenet.h5"),
+    "fpn_inception": ("convert_deblurganv2_fpn_inception", "DeblurGAN-v2 fpn_inception.h5"),
+    "mimo_unet": ("convert_mimo_unet", "MIMO-UNet.pkl"),
+    "mimo_unet_plus": ("convert_mimo_unet", "MIMO-UNetPlus.pkl"),
+}
+
+DEFAULT_SIZE = (1280, 720)
+
+
+def _paper(name: str, constructor: Any) -> str | None:
+    paper = getattr(constructor, "paper", None)
+    return paper if isinstance(paper, str) else PAPERS.get(name)
+
+
+def _public_weights(name: str) -> str | None:
+    from deblurgan.models import convert
+
+    entry = PUBLIC_WEIGHTS.get(name)
+    return entry[1] if entry is not None and hasattr(convert, entry[0]) else None
+
+
+def describe_models(size: tuple[int, int] = DEFAULT_SIZE) -> dict[str, Any]:
     """Facts about every registered generator (at default settings) and every shipped weight.
 
+    Generators are built on the ``meta`` device, so nothing is allocated and the multiply-
+    accumulates of a ``size`` image (padded to the generator's ``size_multiple``) are counted
+    in milliseconds (see :func:`deblurgan.models.complexity.generator_macs`).
+
+    Args:
+        size: ``(width, height)`` of the image the MACs are counted on.
+
     Returns:
-        ``{"generators": [{name, parameters, size_multiple, shipped_weights}],
-        "weights": [{name, file, available, description, generator, arch_kwargs, parameters,
-        error}]}``; ``shipped_weights`` lists the available shipped weights of that generator.
+        ``{"size": [width, height], "generators": [{name, paper, parameters, macs, gmacs,
+        size_multiple, shipped_weights, public_weights, weights_known}], "weights": [{name,
+        file, available, description, generator, arch_kwargs, parameters, error}]}``.
+        ``shipped_weights`` lists the available shipped weights of that generator;
+        ``public_weights`` names the authors' checkpoint that converts onto it (or None);
+        ``weights_known`` is whether either exists; ``macs`` and ``gmacs`` are None (and a
+        warning is logged) for a generator that cannot be counted.
 
     Example:
-        >>> info = describe_models()
-        >>> "fpn_mobilenet" in [g["name"] for g in info["generators"]]
-        True
+        >>> info = describe_models(size=(64, 64))
+        >>> row = next(g for g in info["generators"] if g["name"] == "fpn_mobilenet")
+        >>> row["paper"], row["size_multiple"], row["public_weights"] is not None
+        ('Kupyn et al. 2019 (DeblurGAN-v2)', 32, True)
     """
-    from deblurgan.models import GENERATORS, SHIPPED_WEIGHTS
+    import torch
 
+    from deblurgan.models import GENERATORS, SHIPPED_WEIGHTS
+    from deblurgan.models.complexity import generator_macs
+
+    width, height = size
     weights = [_shipped_record(name) for name in SHIPPED_WEIGHTS]
     generators = []
     for name in GENERATORS:
-        model = GENERATORS.build(name)
+        with torch.device("meta"):
+            model = GENERATORS.build(name)
+        try:
+            macs: int | None = generator_macs(name, height=height, width=width)
+        except (RuntimeError, NotImplementedError, ValueError, MemoryError) as exc:
+            logger.warning("cannot count the MACs of %s: %s", name, exc)
+            macs = None
+        shipped = [w["name"] for w in weights if w["available"] and w["generator"] == name]
+        public = _public_weights(name)
         generators.append(
             {
                 "name": name,
+                "paper": _paper(name, GENERATORS.get(name)),
                 "parameters": _count_parameters(model),
+                "macs": macs,
+                "gmacs": None if macs is None else round(macs / 1e9, 3),
                 "size_multiple": int(getattr(model, "size_multiple", 1)),
-                "shipped_weights": [
-                    w["name"] for w in weights if w["available"] and w["generator"] == name
-                ],
+                "shipped_weights": shipped,
+                "public_weights": public,
+                "weights_known": bool(shipped) or public is not None,
             }
         )
-    return {"generators": generators, "weights": weights}
+    return {"size": [width, height], "generators": generators, "weights": weights}
 
 
 def _millions(count: int | None) -> str:
@@ -89,23 +158,62 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
+        ) from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"width and height must be positive, got {text!r}")
+    return width, height
+
+
 def models_main(argv: list[str]) -> int:
     """List generators and shipped weights; ``--json`` prints them as one JSON object."""
     parser = argparse.ArgumentParser(
         prog="deblur models",
-        description="List the generator architectures (parameters at default settings) and the "
-        "weights shipped in the package.",
+        description="List the generator architectures (paper; parameters and multiply-"
+        "accumulates at default settings; the size multiple inputs are padded to; whether "
+        "shipped or public weights are known) and the weights shipped in the package.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--size",
+        type=_size,
+        default=DEFAULT_SIZE,
+        metavar="WxH",
+        help="image size the GMACs are counted at, padded to the size multiple (default: 1280x720)",
+    )
     args = parser.parse_args(argv)
-    info = describe_models()
+    info = describe_models(size=args.size)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    rows = [["generator", "parameters", "size multiple", "shipped weights"]]
+    width, height = args.size
+    rows = [
+        [
+            "generator",
+            "paper",
+            "parameters",
+            f"GMACs@{width}x{height}",
+            "size multiple",
+            "weights known",
+        ]
+    ]
     for g in info["generators"]:
-        shipped = ", ".join(g["shipped_weights"]) or "-"
-        rows.append([g["name"], _millions(g["parameters"]), str(g["size_multiple"]), shipped])
+        known = [*g["shipped_weights"], *([g["public_weights"]] if g["public_weights"] else [])]
+        rows.append(
+            [
+                g["name"],
+                g["paper"] or "-",
+                _millions(g["parameters"]),
+                "-" if g["gmacs"] is None else f"{g['gmacs']:.1f}",
+                str(g["size_multiple"]),
+                ", ".join(known) or "-",
+            ]
+        )
     print(_table(rows))
     print()
     rows = [["weights", "generator", "parameters", "status", "description"]]

@@ -1,4 +1,4 @@
-"""Converters from the authors' public checkpoints (DeblurGAN, DeblurGAN-v2) to our state dicts.
+"""Converters from the authors' public checkpoints (DeblurGAN, -v2, MIMO-UNet) to our state dicts.
 
 Usage, for the DeblurGAN-v2 release ``fpn_mobilenet.h5`` (a torch file holding ``{"model": ...}``)::
 
@@ -15,7 +15,12 @@ from collections.abc import Mapping
 
 from torch import Tensor
 
-__all__ = ["convert_deblurgan_resnet", "convert_deblurganv2_fpn_mobilenet"]
+__all__ = [
+    "convert_deblurgan_resnet",
+    "convert_deblurganv2_fpn_inception",
+    "convert_deblurganv2_fpn_mobilenet",
+    "convert_mimo_unet",
+]
 
 # Children of tonylins' MobileNetV2 ``conv`` Sequential -> torchvision's nested layout.
 _EXPANSION_1 = {"0": "0.0", "1": "0.1", "3": "1", "4": "2"}  # dw, bn, (relu6), pw, bn
@@ -70,6 +75,50 @@ def convert_deblurganv2_fpn_mobilenet(state: Mapping[str, Tensor]) -> dict[str, 
     return converted
 
 
+# Inception-ResNet-v2 children after mixed_7a: stored by the authors, never run by their FPN.
+_UNUSED_INCEPTION = ("repeat_2.", "block8.", "conv2d_7b.", "avgpool_1a.", "last_linear.")
+
+
+def convert_deblurganv2_fpn_inception(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Map the authors' ``FPNInception`` state dict (``fpn_inception.h5``) onto ours.
+
+    Drops the ``module.`` prefix of ``nn.DataParallel``, the duplicate ``fpn.enc0..4`` views of
+    the backbone and its children after ``mixed_7a`` that the authors' forward never runs; every
+    other key (``fpn.inception.*`` in Cadene's layout, laterals, top-down, heads, smoothing,
+    final) is the same. Usage::
+
+        raw = torch.load("fpn_inception.h5", map_location="cpu", weights_only=True)["model"]
+        model = build_generator("fpn_inception")
+        model.load_state_dict(convert_deblurganv2_fpn_inception(raw))
+
+    Args:
+        state: the authors' generator state dict (``torch.load(path)["model"]``).
+
+    Returns:
+        A state dict for ``build_generator("fpn_inception")`` (default settings).
+
+    Example:
+        >>> import torch
+        >>> raw = {"module.fpn.inception.repeat.0.conv2d.bias": torch.zeros(1),
+        ...        "module.fpn.enc3.1.0.conv2d.bias": torch.zeros(1),
+        ...        "module.fpn.inception.block8.conv2d.bias": torch.zeros(1),
+        ...        "module.final.bias": torch.zeros(1)}
+        >>> sorted(convert_deblurganv2_fpn_inception(raw))
+        ['final.bias', 'fpn.inception.repeat.0.conv2d.bias']
+    """
+    converted: dict[str, Tensor] = {}
+    for raw_key, value in state.items():
+        key = _strip_data_parallel(raw_key)
+        if key.startswith("fpn.enc"):
+            continue  # the same tensors as fpn.inception
+        if key.startswith("fpn.inception.") and key[len("fpn.inception.") :].startswith(
+            _UNUSED_INCEPTION
+        ):
+            continue
+        converted[key] = value
+    return converted
+
+
 def convert_deblurgan_resnet(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
     """Map the authors' DeblurGAN ``ResnetGenerator`` state dict onto :class:`ResnetGenerator`.
 
@@ -87,3 +136,42 @@ def convert_deblurgan_resnet(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
         ['model.1.weight']
     """
     return {_strip_data_parallel(k): v for k, v in state.items()}
+
+
+def convert_mimo_unet(state: Mapping[str, object]) -> dict[str, Tensor]:
+    """Map the authors' MIMO-UNet or MIMO-UNet+ checkpoint onto :class:`MIMOUNetGenerator`.
+
+    Our module names are the authors' (``models/MIMOUNet.py``), so the conversion only unwraps
+    the ``{"model": state_dict}`` of their ``MIMO-UNet.pkl`` / ``MIMO-UNetPlus.pkl`` files and
+    drops a ``module.`` prefix (``nn.DataParallel``). Usage::
+
+        raw = torch.load("MIMO-UNet.pkl", map_location="cpu", weights_only=True)
+        model = build_generator("mimo_unet")  # "mimo_unet_plus" for MIMO-UNetPlus.pkl
+        model.load_state_dict(convert_mimo_unet(raw))
+
+    Args:
+        state: the loaded file (``{"model": ...}``) or the state dict inside it.
+
+    Returns:
+        A state dict for ``build_generator("mimo_unet")`` or ``"mimo_unet_plus"``.
+
+    Raises:
+        TypeError: ``state`` (or its ``"model"`` entry) holds something other than tensors.
+
+    Example:
+        >>> import torch
+        >>> raw = {"model": {"module.FAM1.merge.main.0.weight": torch.zeros(1)}}
+        >>> list(convert_mimo_unet(raw))
+        ['FAM1.merge.main.0.weight']
+    """
+    inner = state["model"] if "model" in state else state
+    if not isinstance(inner, Mapping):
+        raise TypeError(f"the 'model' entry must be a state dict, got {type(inner).__name__}")
+    converted: dict[str, Tensor] = {}
+    for raw_key, value in inner.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"MIMO-UNet state entry {raw_key!r} is a {type(value).__name__}, not a tensor"
+            )
+        converted[_strip_data_parallel(str(raw_key))] = value
+    return converted

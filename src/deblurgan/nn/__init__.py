@@ -1,5 +1,6 @@
 """Reusable neural-network blocks shared by the models: norms, activations, conv blocks."""
 
+from deblurgan.nn.attention import ConvLSTMCell, SelfAttention2d, SqueezeExcitation
 from deblurgan.nn.blocks import (
     ACTIVATIONS,
     NORMS,
@@ -9,4 +10,14 @@ from deblurgan.nn.blocks import (
     get_norm,
 )
 
-__all__ = ["ACTIVATIONS", "NORMS", "ConvNormAct", "ResidualBlock", "get_act", "get_norm"]
+__all__ = [
+    "ACTIVATIONS",
+    "NORMS",
+    "ConvLSTMCell",
+    "ConvNormAct",
+    "ResidualBlock",
+    "SelfAttention2d",
+    "SqueezeExcitation",
+    "get_act",
+    "get_norm",
+]

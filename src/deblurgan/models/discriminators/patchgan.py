@@ -8,6 +8,7 @@ The layout of ``model`` is pix2pix's ``NLayerDiscriminator`` as used by DeblurGA
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
@@ -48,9 +49,12 @@ class PatchDiscriminator(nn.Module):
         depth: number of stride-2 convolutions; the logit map has stride ``2**depth``.
         norm: ``"instance"`` (DeblurGAN), ``"batch"`` (pix2pix) or ``"none"``.
         spectral_norm: wrap every convolution in spectral normalisation (Miyato et al., 2018).
+        conditional: score ``(condition, image)`` pairs, pix2pix's conditional critic: ``forward``
+            takes ``(image, condition)`` and concatenates the condition (the blurry image) in
+            front of the image, so the first convolution reads ``2 * in_channels`` channels.
 
     Shape:
-        - Input: :math:`(B, C_{in}, H, W)`
+        - Input: :math:`(B, C_{in}, H, W)` (and a condition of the same shape when conditional).
         - Output: a one-element list holding :math:`(B, 1, H / 2^{depth} - 2, W / 2^{depth} - 2)`
           for ``H`` and ``W`` divisible by :math:`2^{depth}`.
 
@@ -58,6 +62,9 @@ class PatchDiscriminator(nn.Module):
         >>> import torch
         >>> [m.shape for m in PatchDiscriminator(width=8)(torch.rand(2, 3, 64, 64))]
         [torch.Size([2, 1, 6, 6])]
+        >>> critic = PatchDiscriminator(width=8, conditional=True)
+        >>> critic(torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64))[0].shape
+        torch.Size([2, 1, 6, 6])
     """
 
     def __init__(
@@ -68,6 +75,7 @@ class PatchDiscriminator(nn.Module):
         depth: int = 3,
         norm: str = "instance",
         spectral_norm: bool = False,
+        conditional: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(width, int) or width < 1:
@@ -80,7 +88,9 @@ class PatchDiscriminator(nn.Module):
             layer = nn.Conv2d(c_in, c_out, 4, stride=stride, padding=1, bias=conv_bias)
             return apply_spectral_norm(layer) if spectral_norm else layer
 
-        layers: list[nn.Module] = [conv(in_channels, width, 2, True), nn.LeakyReLU(0.2, True)]
+        self.conditional = conditional
+        first_in = 2 * in_channels if conditional else in_channels
+        layers: list[nn.Module] = [conv(first_in, width, 2, True), nn.LeakyReLU(0.2, True)]
         channels = width
         for n in range(1, depth + 1):
             out = width * min(2**n, 8)
@@ -95,5 +105,16 @@ class PatchDiscriminator(nn.Module):
         self.model = nn.Sequential(*layers)
         self.receptive_field = receptive_field(depth)
 
-    def forward(self, image: Tensor) -> list[Tensor]:
+    def forward(self, image: Tensor, condition: Tensor | None = None) -> list[Tensor]:
+        if self.conditional:
+            if condition is None:
+                raise ValueError("this PatchGAN is conditional: call it as critic(image, blurry)")
+            if condition.shape != image.shape:
+                raise ValueError(
+                    f"condition shape {tuple(condition.shape)} differs from image shape "
+                    f"{tuple(image.shape)}"
+                )
+            image = torch.cat([condition, image], dim=1)
+        elif condition is not None:
+            raise ValueError("this PatchGAN is unconditional; build it with conditional=True")
         return [self.model(image)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from deblurgan.models.generators._edges import sobel_magnitude
 from deblurgan.models.registries import GENERATORS
 from deblurgan.nn import ResidualBlock, get_norm
 
@@ -31,6 +32,8 @@ class ResnetGenerator(nn.Module):
         norm: ``"instance"`` (the paper), ``"batch"`` or ``"none"``.
         use_dropout: dropout 0.5 inside each residual block (the paper's default).
         learn_residual: add the input to the output (the paper's ResOut).
+        edge_input: concatenate the Sobel magnitude of the grey image to the input (the first
+            convolution takes 4 channels; every other key and shape is the original's).
 
     Shape:
         - Input: :math:`(B, 3, H, W)` in [0, 1], ``H`` and ``W`` divisible by ``size_multiple``.
@@ -52,6 +55,7 @@ class ResnetGenerator(nn.Module):
         norm: str = "instance",
         use_dropout: bool = True,
         learn_residual: bool = True,
+        edge_input: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(width, int) or width < 1:
@@ -59,10 +63,11 @@ class ResnetGenerator(nn.Module):
         if not isinstance(n_blocks, int) or n_blocks < 0:
             raise ValueError(f"n_blocks must be a non-negative int, got {n_blocks!r}")
         self.learn_residual = learn_residual
+        self.edge_input = edge_input
         bias = norm != "batch"  # a norm with an affine shift makes the conv bias redundant
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
-            nn.Conv2d(3, width, 7, bias=bias),
+            nn.Conv2d(4 if edge_input else 3, width, 7, bias=bias),
             get_norm(norm, width),
             nn.ReLU(inplace=True),
         ]
@@ -101,7 +106,8 @@ class ResnetGenerator(nn.Module):
                 f"got {h}x{w}; pad the input first"
             )
         x = blurry * 2 - 1
-        restored = self.model(x)
+        inputs = torch.cat([x, sobel_magnitude(blurry.detach())], 1) if self.edge_input else x
+        restored = self.model(inputs)
         if self.learn_residual:
             restored = torch.clamp(x + restored, -1, 1)
         return (restored + 1) / 2
