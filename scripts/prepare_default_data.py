@@ -6,7 +6,8 @@ Sources (both installed by the project's own set-up, nothing is downloaded here)
 - The photos bundled inside scikit-image's wheel (``skimage/data``).
 
 Split: two wallpapers and two scikit-image photos are held out as the test set; nothing about
-them is used for training or for choosing the checkpoint.
+them is used for training or for choosing the checkpoint. One wallpaper and one scikit-image photo
+form the validation set that chooses the checkpoint.
 
 Usage:
     python scripts/prepare_default_data.py data/default
@@ -21,12 +22,27 @@ from pathlib import Path
 WALLPAPERS = Path("/usr/share/wallpapers")
 # The 11 photographs among the 2560x1600 wallpapers ("Autumn" is a painting and is left out).
 TRAIN_WALLPAPERS = [
-    "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "FallenLeaf",
+    "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour",
     "Grey", "Kite", "OneStandsOut", "summer_1am",
 ]  # fmt: skip
+VAL_WALLPAPERS = ["FallenLeaf"]
+# The other wallpapers (paintings and renders, at their largest size) add variety to training.
+EXTRA_WALLPAPERS = [
+    "Altai/contents/images/5120x2880.png", "Autumn/contents/images/2560x1600.jpg",
+    "Canopee/contents/images/3840x2160.png", "Cascade/contents/images/3840x2160.png",
+    "Cluster/contents/images/3840x2160.png", "Elarun/contents/images/2560x1600.png",
+    "Flow/contents/images/5120x2880.jpg", "FlyingKonqui/contents/images/2560x1600.png",
+    "Honeywave/contents/images/5120x2880.jpg", "IceCold/contents/images/5120x2880.png",
+    "Kay/contents/images/5120x2880.png", "Kokkini/contents/images/3840x2160.png",
+    "MilkyWay/contents/images/5120x2880.png", "Opal/contents/images/3840x2160.png",
+    "PastelHills/contents/images/3200x2000.jpg", "Patak/contents/images/5120x2880.png",
+    "SafeLanding/contents/images/5120x2880.jpg", "Shell/contents/images/5120x2880.jpg",
+    "Volna/contents/images/5120x2880.jpg",
+]  # fmt: skip
 TEST_WALLPAPERS = ["EveningGlow", "Path"]
-TRAIN_SKIMAGE = ["astronaut.png", "rocket.jpg", "motorcycle_left.png", "camera.png", "brick.png",
+TRAIN_SKIMAGE = ["astronaut.png", "motorcycle_left.png", "camera.png", "brick.png",
                  "grass.png", "gravel.png"]  # fmt: skip
+VAL_SKIMAGE = ["rocket.jpg"]
 TEST_SKIMAGE = ["chelsea.png", "coffee.png"]
 
 
@@ -44,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
     skdata = Path(skimage.__file__).parent / "data"
     missing = [
-        n for n in TRAIN_WALLPAPERS + TEST_WALLPAPERS
+        n for n in TRAIN_WALLPAPERS + VAL_WALLPAPERS + TEST_WALLPAPERS
         if not (WALLPAPERS / n / "contents/images/2560x1600.jpg").is_file()
-    ]  # fmt: skip
+    ] + [n for n in EXTRA_WALLPAPERS if not (WALLPAPERS / n).is_file()]  # fmt: skip
     if missing:
         print(
             f"error: wallpapers missing ({', '.join(missing)}); run `make wallpapers`",
@@ -54,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     for split, walls, sk in (("train", TRAIN_WALLPAPERS, TRAIN_SKIMAGE),
+                             ("val", VAL_WALLPAPERS, VAL_SKIMAGE),
                              ("test", TEST_WALLPAPERS, TEST_SKIMAGE)):  # fmt: skip
         folder = args.out / split
         folder.mkdir(parents=True, exist_ok=True)
@@ -61,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             _link(WALLPAPERS / name / "contents/images/2560x1600.jpg", folder / f"{name}.jpg")
         for name in sk:
             _link(skdata / name, folder / f"skimage_{name}")
-        print(f"{folder}: {len(walls) + len(sk)} photos")
+        extra = EXTRA_WALLPAPERS if split == "train" else []
+        for name in extra:
+            _link(WALLPAPERS / name, folder / f"extra_{name.split('/')[0]}{Path(name).suffix}")
+        print(f"{folder}: {len(walls) + len(sk) + len(extra)} images")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,12 @@ def test_compiled_generator_saves_plain_keys(tmp_path: Path) -> None:
     path = save_generator(wrapped, tmp_path / "g.safetensors")
     _, state, _ = read_checkpoint(path)
     assert set(state) == set(model.state_dict())
+
+
+def test_saved_checkpoint_gets_ordinary_file_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        path = save_generator(build_generator(TINY_SPECS["resnet"]), tmp_path / "g.safetensors")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

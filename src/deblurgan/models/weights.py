@@ -180,6 +180,10 @@ def save_generator(
                 "meta": json.loads(meta_json),
             }
             torch.save(checkpoint, tmp_name)
+        # mkstemp creates the file 0600; give it the permissions open() would (0666 less umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
