@@ -24,6 +24,8 @@ import sys
 import time
 from typing import Any
 
+from deblurgan.cli.arguments import image_size, positive_int
+
 MODELS = ("shipped", "fpn_mobilenet", "resnet")
 BASELINE = "fpn_mobilenet"
 DESCRIPTIONS = {
@@ -31,25 +33,6 @@ DESCRIPTIONS = {
     "fpn_mobilenet": "DeblurGAN-v2 FPN-MobileNetV2 at the published width (defaults)",
     "resnet": "DeblurGAN ResNet generator, 9 blocks, width 64 (defaults)",
 }
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
-        ) from None
-    if width < 1 or height < 1:
-        raise argparse.ArgumentTypeError(f"width and height must be positive, got {text!r}")
-    return width, height
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _peak_rss_bytes() -> int:
@@ -185,10 +168,12 @@ def _print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=_size, default=(1280, 720), help="WIDTHxHEIGHT (1280x720)")
-    parser.add_argument("--runs", type=_positive, default=5, help="timed runs per model (5)")
+    parser.add_argument(
+        "--size", type=image_size, default=(1280, 720), help="WIDTHxHEIGHT (1280x720)"
+    )
+    parser.add_argument("--runs", type=positive_int, default=5, help="timed runs per model (5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (1)")
-    parser.add_argument("--threads", type=_positive, default=2, help="torch threads (2)")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch threads (2)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     parser.add_argument("--json", action="store_true", help="also print the raw results as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)

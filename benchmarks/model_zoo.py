@@ -27,34 +27,17 @@ import sys
 import time
 from typing import Any
 
+from deblurgan.cli.arguments import image_size, positive_int
+
 BASELINE = "fpn_mobilenet"
 PROBE_SIDE = 64
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
-        ) from None
-    if width < 1 or height < 1:
-        raise argparse.ArgumentTypeError(f"width and height must be positive, got {text!r}")
-    return width, height
-
-
 def _sizes(text: str) -> list[tuple[int, int]]:
-    sizes = [_size(part.strip()) for part in text.split(",") if part.strip()]
+    sizes = [image_size(part.strip()) for part in text.split(",") if part.strip()]
     if not sizes:
         raise argparse.ArgumentTypeError("expected at least one WIDTHxHEIGHT")
     return sizes
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -163,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         default=[(256, 256), (1280, 720)],
         help="comma-separated WIDTHxHEIGHT list (256x256,1280x720)",
     )
-    parser.add_argument("--runs", type=_positive, default=3, help="timed runs per size (3)")
+    parser.add_argument("--runs", type=positive_int, default=3, help="timed runs per size (3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (1)")
-    parser.add_argument("--threads", type=_positive, default=2, help="torch threads (2)")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch threads (2)")
     parser.add_argument(
         "--models", default="", help="comma-separated subset (all registered generators)"
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deblurgan.cli._args import non_negative_float, non_negative_int, positive_int, quality
+from deblurgan.cli.arguments import non_negative_float, non_negative_int, positive_int, quality
 
 __all__ = ["KINDS", "blur_main", "build_parser"]
 

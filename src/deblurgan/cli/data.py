@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from deblurgan.cli._args import positive_int
+from deblurgan.cli.arguments import positive_int
 
 __all__ = ["build_parser", "data_main", "format_report"]
 

@@ -8,6 +8,8 @@ import logging
 import sys
 from typing import Any
 
+from deblurgan.cli.arguments import image_size
+
 __all__ = ["PAPERS", "PUBLIC_WEIGHTS", "describe_models", "models_main"]
 
 logger = logging.getLogger(__name__)
@@ -158,18 +160,6 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
-        ) from None
-    if width < 1 or height < 1:
-        raise argparse.ArgumentTypeError(f"width and height must be positive, got {text!r}")
-    return width, height
-
-
 def models_main(argv: list[str]) -> int:
     """List generators and shipped weights; ``--json`` prints them as one JSON object."""
     parser = argparse.ArgumentParser(
@@ -181,7 +171,7 @@ def models_main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--size",
-        type=_size,
+        type=image_size,
         default=DEFAULT_SIZE,
         metavar="WxH",
         help="image size the GMACs are counted at, padded to the size multiple (default: 1280x720)",

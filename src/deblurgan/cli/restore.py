@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deblurgan.cli._args import non_negative_int, positive_int, quality
+from deblurgan.cli.arguments import non_negative_int, positive_int, quality
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["non_negative_float", "non_negative_int", "positive_float", "positive_int", "quality"]
+__all__ = [
+    "image_size",
+    "non_negative_float",
+    "non_negative_int",
+    "positive_float",
+    "positive_int",
+    "quality",
+]
 
 
 def _number(text: str, kind: type[int] | type[float], what: str) -> int | float:
@@ -68,3 +75,21 @@ def quality(text: str) -> int:
     if value > 100:
         raise argparse.ArgumentTypeError(f"expected an integer from 1 to 100, got {text!r}")
     return value
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` as ``(width, height)``, both positive.
+
+    Example:
+        >>> image_size("1280x720")
+        (1280, 720)
+    """
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
+        ) from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"width and height must be positive, got {text!r}")
+    return width, height
