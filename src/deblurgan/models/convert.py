@@ -43,7 +43,7 @@ def convert_deblurganv2_fpn_mobilenet(state: Mapping[str, Tensor]) -> dict[str, 
     key (laterals, top-down, heads, smoothing, final) is the same.
 
     Args:
-        state: the authors' generator state dict (``torch.load(path)["model"]``).
+        state: the authors' generator state dict (``torch.load(path, weights_only=True)["model"]``).
 
     Returns:
         A state dict for ``build_generator("fpn_mobilenet")`` (default settings).
@@ -92,7 +92,7 @@ def convert_deblurganv2_fpn_inception(state: Mapping[str, Tensor]) -> dict[str, 
         model.load_state_dict(convert_deblurganv2_fpn_inception(raw))
 
     Args:
-        state: the authors' generator state dict (``torch.load(path)["model"]``).
+        state: the authors' generator state dict (``torch.load(path, weights_only=True)["model"]``).
 
     Returns:
         A state dict for ``build_generator("fpn_inception")`` (default settings).
