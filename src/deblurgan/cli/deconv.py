@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -28,13 +27,13 @@ from deblurgan.io import (
     ImageError,
     find_images,
     read_image,
+    rgb_to_grey,
     write_image,
 )
 
 __all__ = ["build_parser", "deconv_main", "read_kernel"]
 
 _PROG = "deblur deconv"
-_LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as Pillow's "L" conversion
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +164,7 @@ def read_kernel(path: str | Path) -> Tensor:
                 [0.0000, 0.0000, 0.0000]], dtype=torch.float64)
     """
     rgb = read_image(path, max_pixels=DEFAULT_MAX_PIXELS).rgb.double()
-    weights = torch.tensor(_LUMA, dtype=rgb.dtype).view(3, 1, 1)
-    kernel = (rgb * weights).sum(dim=0)
+    kernel = rgb_to_grey(rgb)[0]
     total = float(kernel.sum())
     if not total > 0:
         raise ImageError(path, "the kernel image is all black (sums to 0); a kernel needs weight")

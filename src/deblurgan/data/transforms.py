@@ -9,6 +9,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
+from deblurgan.io import rgb_to_grey
+
 __all__ = [
     "JITTER_KEYS",
     "PairAugment",
@@ -197,14 +199,6 @@ def random_quarter_turns(height: int, width: int, *, generator: torch.Generator)
 #: The colour-jitter options and what each one scales.
 JITTER_KEYS = ("brightness", "contrast", "saturation")
 
-# ITU-R BT.601 luma, as Pillow's "L" conversion and torchvision's grayscale use.
-_LUMA = (0.299, 0.587, 0.114)
-
-
-def _grey(image: Tensor) -> Tensor:  # (..., 3, H, W) -> (..., 1, H, W)
-    r, g, b = image.unbind(dim=-3)
-    return (_LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * b).unsqueeze(-3)
-
 
 def _jitter_amount(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -265,11 +259,12 @@ def random_colour_jitter_pair(
     if amounts[0]:
         images = [(image * factors[0]).clamp(0, 1) for image in images]
     if amounts[1]:
-        mean = _grey(images[1]).mean(dim=(-3, -2, -1), keepdim=True)
+        mean = rgb_to_grey(images[1]).mean(dim=(-3, -2, -1), keepdim=True)
         images = [((image - mean) * factors[1] + mean).clamp(0, 1) for image in images]
     if amounts[2]:
         images = [
-            ((image - _grey(image)) * factors[2] + _grey(image)).clamp(0, 1) for image in images
+            ((image - rgb_to_grey(image)) * factors[2] + rgb_to_grey(image)).clamp(0, 1)
+            for image in images
         ]
     return images[0], images[1]
 

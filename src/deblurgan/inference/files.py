@@ -7,7 +7,13 @@ import os
 from pathlib import Path
 
 from deblurgan.inference.deblurrer import Deblurrer
-from deblurgan.io import DEFAULT_MAX_PIXELS, WRITE_EXTENSIONS, read_image, write_image
+from deblurgan.io import (
+    DEFAULT_MAX_PIXELS,
+    WRITE_EXTENSIONS,
+    read_image,
+    rgb_to_grey,
+    write_image,
+)
 
 __all__ = ["FALLBACK_SUFFIX", "deblur_file", "output_suffix"]
 
@@ -15,9 +21,6 @@ logger = logging.getLogger(__name__)
 
 #: Format written for sources whose own format cannot be written (BMP, PPM, PGM, ...): lossless.
 FALLBACK_SUFFIX = ".png"
-
-# ITU-R BT.601 luma: the weights of Pillow's RGB -> "L" conversion.
-_LUMA = (0.299, 0.587, 0.114)
 
 
 def _is_grey(mode: str) -> bool:
@@ -88,8 +91,7 @@ def deblur_file(
     restored = deblurrer(decoded.rgb)
     grey = _is_grey(decoded.mode)
     if grey:
-        red, green, blue = restored.unbind(dim=-3)
-        restored = (_LUMA[0] * red + _LUMA[1] * green + _LUMA[2] * blue).unsqueeze(-3)
+        restored = rgb_to_grey(restored)
     alpha = decoded.alpha
     target = Path(target)
     if alpha is not None and target.suffix.lower() in (".jpg", ".jpeg"):

@@ -12,6 +12,7 @@ from deblurgan.io.image import (
     DecodedImage,
     image_to_tensor,
     read_image,
+    rgb_to_grey,
     tensor_to_array,
     write_image,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "image_to_tensor",
     "is_image_path",
     "read_image",
+    "rgb_to_grey",
     "tensor_to_array",
     "write_image",
 ]

@@ -36,11 +36,33 @@ __all__ = [
     "DecodedImage",
     "image_to_tensor",
     "read_image",
+    "rgb_to_grey",
     "tensor_to_array",
     "write_image",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: ITU-R BT.601 luma weights: Pillow's RGB -> "L" conversion.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+def rgb_to_grey(rgb: Tensor) -> Tensor:
+    """Luma of RGB images with Pillow's weights (ITU-R BT.601), keeping a channel axis.
+
+    Shape:
+        - rgb: ``(..., 3, H, W)``
+        - output: ``(..., 1, H, W)``
+
+    Example:
+        >>> rgb_to_grey(torch.tensor([1.0, 0.0, 0.0]).view(3, 1, 1)).flatten().tolist()
+        [0.29899999499320984]
+    """
+    if rgb.ndim < 3 or rgb.shape[-3] != 3:
+        raise ValueError(f"rgb_to_grey needs (..., 3, H, W) images, got shape {tuple(rgb.shape)}")
+    red, green, blue = rgb.unbind(dim=-3)
+    return (LUMA_WEIGHTS[0] * red + LUMA_WEIGHTS[1] * green + LUMA_WEIGHTS[2] * blue).unsqueeze(-3)
+
 
 #: Largest image (width x height) that :func:`read_image` decodes unless told otherwise: a guard
 #: against decompression bombs (a small file that expands to gigabytes). 200 megapixels.
