@@ -66,7 +66,9 @@ def tiny_config(photo_dir: Path, run_dir: Path | None, **sections: Any) -> dict[
         "seed": 0,
     }
     for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+        # Network and loss specs are replaced whole; settings sections are merged.
+        replace = key in ("generator", "discriminator", "adversarial", "content")
+        if not replace and isinstance(value, dict) and isinstance(cfg.get(key), dict):
             cfg[key] = {**cfg[key], **value}
         else:
             cfg[key] = value

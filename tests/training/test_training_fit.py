@@ -117,7 +117,7 @@ def test_resume_refuses_another_architecture(tmp_path: Path, make_config) -> Non
     fit(make_config(run_dir, trainer={"max_steps": 1}, data={"val": None}))
     other = make_config(
         tmp_path / "other",
-        generator={"num_filters": 16},
+        generator={**make_config(None)["generator"], "num_filters": 16},
         resume=str(run_dir / "checkpoints" / "last.ckpt"),
     )
     with pytest.raises(ValueError, match="trained with generator="):

@@ -1,6 +1,29 @@
-"""Full-reference image quality metrics on (B, C, H, W) images in [0, 1], one score per image."""
+"""Full-reference image quality metrics on (B, C, H, W) images in [0, 1], one score per image.
 
+PSNR, SSIM (scikit-image and MATLAB conventions), MS-SSIM, FSIM/FSIMc, VIFp and LPIPS (through
+a network passed in). :data:`METRICS` lists them by public name for evaluation loops.
+"""
+
+from deblurgan.metrics.fsim import fsim, phase_congruency
+from deblurgan.metrics.lpips import PairDistance, lpips
+from deblurgan.metrics.ms_ssim import MS_SSIM_WEIGHTS, ms_ssim, ms_ssim_min_size
 from deblurgan.metrics.psnr import psnr
 from deblurgan.metrics.ssim import ssim
+from deblurgan.metrics.table import METRICS, MetricSpec
+from deblurgan.metrics.vif import VIF_MIN_SIZE, vif
 
-__all__ = ["psnr", "ssim"]
+__all__ = [
+    "METRICS",
+    "MS_SSIM_WEIGHTS",
+    "VIF_MIN_SIZE",
+    "MetricSpec",
+    "PairDistance",
+    "fsim",
+    "lpips",
+    "ms_ssim",
+    "ms_ssim_min_size",
+    "phase_congruency",
+    "psnr",
+    "ssim",
+    "vif",
+]

@@ -14,13 +14,15 @@ A run folder holds::
     checkpoints/best.ckpt       the best ``val/psnr`` so far (with validation)
     tensorboard/, csv/          logs (``tensorboard --logdir <run_dir>``)
     generator.safetensors       the exported generator (best, else last), for ``deblur -m``
+    samples/step_N.png          blurry | restored | sharp every ``trainer.sample_every`` steps
+    loss_curves.png             the training losses and val/psnr against GAN steps, at the end
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from deblurgan.models import build_generator, save_generator
+from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid
 from deblurgan.training.datamodule import DeblurDataModule
 from deblurgan.training.module import GANModule
 
@@ -68,6 +71,8 @@ _TRAINER_DEFAULTS: dict[str, Any] = {
     "enable_model_summary": True,
     "deterministic": False,
     "fast_dev_run": False,
+    "accumulate_grad_batches": 1,
+    "sample_every": 0,
 }
 _OPTIM_KEYS = (
     "adv_weight",
@@ -75,10 +80,15 @@ _OPTIM_KEYS = (
     "lr_d",
     "betas",
     "weight_decay",
+    "optimizer",
     "warmup_steps",
     "decay_start",
     "min_lr_ratio",
     "grad_clip",
+    "ema_decay",
+    "diffaugment",
+    "multiscale",
+    "backbone_warmup",
     "log_images",
 )
 
@@ -178,15 +188,25 @@ def _trainer_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
             f"unknown trainer setting(s) {unknown}; valid: {', '.join(sorted(_TRAINER_DEFAULTS))}"
         )
     merged = {**_TRAINER_DEFAULTS, **settings}
-    for key in ("max_steps", "val_every", "checkpoint_every", "log_every"):
+    for key in (
+        "max_steps",
+        "val_every",
+        "checkpoint_every",
+        "log_every",
+        "accumulate_grad_batches",
+    ):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"trainer.{key} must be a positive integer (GAN steps), got {value!r}")
+            raise ValueError(f"trainer.{key} must be a positive integer, got {value!r}")
+    every = merged["sample_every"]
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+        raise ValueError(f"trainer.sample_every must be a GAN step count >= 0, got {every!r}")
     return merged
 
 
-def _build_module(cfg: Mapping[str, Any], max_steps: int) -> GANModule:
+def _build_module(cfg: Mapping[str, Any], settings: Mapping[str, Any]) -> GANModule:
     optim = _section(cfg, "optim")
+    optim.pop("backbone_warmup", None)  # a callback's setting (see _run), not the module's
     unknown = sorted(set(optim) - set(_OPTIM_KEYS))
     if unknown:
         raise ValueError(f"unknown optim setting(s) {unknown}; valid: {', '.join(_OPTIM_KEYS)}")
@@ -197,12 +217,14 @@ def _build_module(cfg: Mapping[str, Any], max_steps: int) -> GANModule:
         discriminator=cfg.get("discriminator"),
         adversarial=cfg.get("adversarial") or "ragan_ls",
         content=cfg.get("content") or {"l1": 1.0},
-        max_steps=max_steps,
+        max_steps=settings["max_steps"],
+        accumulate=settings["accumulate_grad_batches"],
         **optim,
     )
 
 
-def _build_datamodule(cfg: Mapping[str, Any]) -> DeblurDataModule:
+def _build_datamodule(cfg: Mapping[str, Any], micro_batches: int = 1) -> DeblurDataModule:
+    """The data module; each training batch holds ``micro_batches`` batches of data.batch_size."""
     data = _section(cfg, "data")
     if "train" not in data:
         raise ValueError(
@@ -211,6 +233,9 @@ def _build_datamodule(cfg: Mapping[str, Any]) -> DeblurDataModule:
         )
     kwargs = {key: data[key] for key in _DATA_KEYS if key in data}
     kwargs.setdefault("seed", int(cfg.get("seed", 0)))
+    if micro_batches > 1:
+        # n_critic critic updates x accumulation: one loader batch feeds a whole GAN step.
+        kwargs["batch_size"] = int(kwargs.get("batch_size", 8)) * micro_batches
     train = kwargs.pop("train")
     return DeblurDataModule(train, **kwargs)
 
@@ -229,6 +254,35 @@ def _check_resume(resume: Path, module: GANModule) -> None:
                 f"config asks for {module.hparams[key]!r}; resume with the original run's "
                 f"{key} settings"
             )
+
+
+def _strategy(name: Any) -> Any:
+    """Lightning's strategy; plain ``ddp`` lets DDP find the parameters a backward leaves unused.
+
+    A GAN step's critic backward never reaches the generator and the generator's backward skips
+    the critic (their optimisers are toggled), so DDP's default reducer, which expects every
+    parameter in every backward, fails; ``ddp_find_unused_parameters_true`` is what works.
+    """
+    if name == "ddp":
+        from lightning.pytorch.strategies import DDPStrategy
+
+        return DDPStrategy(find_unused_parameters=True)
+    return name
+
+
+def _load_backbone(module: GANModule, path: str) -> None:
+    """Start the generator's backbone from ImageNet weights (a path or URL)."""
+    load = getattr(module.generator, "load_backbone", None)
+    if not callable(load):
+        raise ValueError(
+            f"backbone_weights={path!r} was given but the generator "
+            f"{module.hparams['generator']['name']!r} has no pretrained backbone to load; "
+            "leave backbone_weights unset"
+        )
+    load(path)
+    if module.generator_ema is not None:
+        module.generator_ema.load_state_dict(module.generator.state_dict())
+    logger.info("generator backbone initialised from %s", path)
 
 
 class _LastCheckpoint(L.Callback):
@@ -305,33 +359,43 @@ def _export(
     if checkpoint is not None and checkpoint.is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         generator = build_generator(module.hparams["generator"])
-        prefix = "generator."
+        # The weight average when the run kept one: it is what validation measured.
+        ema = any(k.startswith("generator_ema.") for k in state["state_dict"])
+        prefix = "generator_ema." if ema else "generator."
         generator.load_state_dict(
             {k[len(prefix) :]: v for k, v in state["state_dict"].items() if k.startswith(prefix)}
         )
         extra = state.get("deblurgan", {})
         record = state.get("callbacks", {}).get("_ValidationRecord", {})
         meta.update(
+            ema=ema,
             checkpoint=checkpoint.name,
             steps=int(extra.get("gan_step", 0)),
             val=record.get("metrics", {}),
             val_step=record.get("step"),
         )
     else:
-        generator = module.generator
-        meta.update(checkpoint=None, steps=module.completed_steps, val={}, val_step=None)
+        generator = module.inference_generator
+        meta.update(
+            ema=module.generator_ema is not None,
+            checkpoint=None,
+            steps=module.completed_steps,
+            val={},
+            val_step=None,
+        )
     path = save_generator(generator.cpu(), run_dir / GENERATOR_FILE, meta=meta)
     logger.info("exported the generator of %s to %s", meta["checkpoint"] or "memory", path)
     return path
 
 
-def fit(cfg: Mapping[str, Any] | DictConfig) -> Path:
+def fit(cfg: Mapping[str, Any] | DictConfig, *, callbacks: Sequence[L.Callback] = ()) -> Path:
     """Train a generator as ``cfg`` says and export it; returns ``<run_dir>/generator.safetensors``.
 
     Args:
         cfg: the training config (see ``deblurgan/configs/train.yaml``). ``resume`` names a
             Lightning checkpoint of the same recipe to continue from, exactly where it stopped
             (optimisers, schedules, data position, RNG); ``trainer.max_steps`` may be raised.
+        callbacks: extra Lightning callbacks for the Trainer (after the run's own).
 
     Returns:
         The exported generator: the best ``val/psnr`` checkpoint's, else the last one's.
@@ -353,11 +417,13 @@ def fit(cfg: Mapping[str, Any] | DictConfig) -> Path:
     with torch.random.fork_rng(devices=devices):
         # The seed initialises the networks and drives dropout; a resumed run restores its RNG.
         torch.manual_seed(seed)
-        module = _build_module(config, settings["max_steps"])
-        datamodule = _build_datamodule(config)
+        module = _build_module(config, settings)
+        datamodule = _build_datamodule(config, module.micro_batches)
         if resume is not None:
             _check_resume(resume, module)
-        return _run(config, settings, module, datamodule, run_dir, resume)
+        elif config.get("backbone_weights"):
+            _load_backbone(module, str(config["backbone_weights"]))
+        return _run(config, settings, module, datamodule, run_dir, resume, list(callbacks))
 
 
 def _run(
@@ -367,6 +433,7 @@ def _run(
     datamodule: DeblurDataModule,
     run_dir: Path,
     resume: Path | None,
+    extra_callbacks: list[L.Callback],
 ) -> Path:
     steps_per_batch = module.optimizer_steps_per_batch
     has_val = datamodule.has_val
@@ -396,6 +463,13 @@ def _run(
         callbacks.append(best)
     if settings["enable_progress_bar"]:
         callbacks.append(TQDMProgressBar(refresh_rate=1))
+    if settings["sample_every"] > 0:
+        callbacks.append(SampleGrid(settings["sample_every"]))
+    warmup = int(_section(config, "optim").get("backbone_warmup") or 0)
+    if warmup > 0:
+        callbacks.append(BackboneWarmup(warmup))
+    callbacks.append(LossCurves())
+    callbacks += extra_callbacks
     loggers = [
         TensorBoardLogger(
             save_dir=run_dir, name="tensorboard", version="", default_hp_metric=False
@@ -407,7 +481,7 @@ def _run(
         accelerator=settings["accelerator"],
         devices=settings["devices"],
         num_nodes=settings["num_nodes"],
-        strategy=settings["strategy"],
+        strategy=_strategy(settings["strategy"]),
         precision=settings["precision"],
         max_steps=settings["max_steps"] * steps_per_batch,
         max_epochs=-1,

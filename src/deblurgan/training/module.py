@@ -1,12 +1,20 @@
 """GAN training of a deblurring generator (DeblurGAN, Kupyn et al., 2018; DeblurGAN-v2, 2019).
 
-One training step is one critic update followed by one generator update on the same batch
-(manual optimisation). The module takes only registry names and numbers, so
+One training step (a "GAN step") is ``n_critic`` critic updates followed by one generator update
+(manual optimisation); the batch a step receives is split into ``n_critic x accumulate``
+micro-batches. The module takes only registry names and numbers, so
 ``GANModule.load_from_checkpoint(path)`` rebuilds the networks, losses and schedule.
+
+Tricks, each a switch: a conditional critic (it also sees the blurry image), DiffAugment on
+everything the critic sees (Zhao et al., 2020), an exponential moving average of the generator
+used for validation and export, gradient clipping, gradient accumulation, Adam/AdamW/RMSProp
+with separate learning rates, warm-up and DeblurGAN-v2's linear decay, and the multi-scale
+outputs of generators that have ``forward_multiscale`` (MIMO-UNet, DeepDeblur).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -19,15 +27,22 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.optim.lr_scheduler import LambdaLR
 
-from deblurgan.losses import ADVERSARIAL_LOSSES, WeightedLoss
+from deblurgan.losses import ADVERSARIAL_LOSSES, DiffAugment, WeightedLoss
 from deblurgan.metrics import psnr, ssim
 from deblurgan.models import DISCRIMINATORS, build_generator
 
-__all__ = ["DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
+__all__ = ["OPTIMIZERS", "DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
 
 logger = logging.getLogger(__name__)
 
 _SSIM_WINDOW = 11
+
+#: Optimisers by config name (``optim.optimizer``). RMSProp is the WGAN paper's choice.
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+}
 
 
 class DivergenceError(RuntimeError):
@@ -134,34 +149,50 @@ def _count(name: str, value: Any, *, allow_none: bool = False) -> int | None:
 class GANModule(L.LightningModule):
     """Adversarial (or pure content) training of a registered generator.
 
-    Each training step restores the blurry batch once, updates the critic with the adversarial
-    ``d_loss`` (the restored images detached), then updates the generator with
-    ``content(restored, sharp) + adv_weight * g_loss``. Without a discriminator only the
-    content loss trains the generator. Both optimisers are Adam with a per-GAN-step schedule
-    (:func:`lr_factor`).
+    A training step (one GAN step) splits its batch into ``n_critic`` groups of ``accumulate``
+    micro-batches. For each group the critic is updated once with the adversarial ``d_loss``
+    (gradients accumulated over the group's micro-batches, the restored images detached); then
+    the generator is updated once, on the last group, with
+    ``content(restored, sharp) + adv_weight * g_loss``. ``n_critic`` is the objective's (5 for
+    ``wgan`` and ``wgan_gp``, else 1), so the loader's batch should be
+    ``n_critic * accumulate * data.batch_size`` items (``fit`` arranges it). Without a
+    discriminator only the content loss trains the generator.
+
+    The critic sees the blurry image too when it is conditional (``conditional: true`` in its
+    spec), and every image it sees goes through DiffAugment when ``diffaugment`` names a policy
+    (a conditional pair gets the same transform). With ``ema_decay`` an exponential moving
+    average of the generator's weights is kept (``generator_ema``) and used for validation, the
+    exported generator and :meth:`forward`. A generator with ``forward_multiscale`` is trained
+    on all its outputs (coarse to fine) when ``multiscale`` is on; the critic sees the finest.
 
     Lightning counts every optimiser step in ``global_step``: a GAN step makes
-    :attr:`optimizer_steps_per_batch` of them (2 with a critic, 1 without), and
+    :attr:`optimizer_steps_per_batch` of them (``n_critic + 1`` with a critic, 1 without), and
     :attr:`completed_steps` converts back. Logged keys: ``train/g_loss``, ``train/content``,
     ``train/content_<term>``, ``train/lr_g`` and, with a critic, ``train/d_loss``,
-    ``train/adv``, ``train/lr_d``; validation logs ``val/psnr``, ``val/ssim`` and
-    ``val/psnr_input`` (the blurry input's PSNR) averaged over the validation set.
+    ``train/adv``, ``train/lr_d`` (and ``train/gp`` for ``wgan_gp``); validation logs
+    ``val/psnr``, ``val/ssim`` and ``val/psnr_input`` (the blurry input's PSNR).
 
     Args:
         generator: ``GENERATORS`` name or spec ``{"name": ..., **kwargs}``.
         discriminator: ``DISCRIMINATORS`` spec, or ``None`` for content-only training.
-        adversarial: ``ADVERSARIAL_LOSSES`` name or spec (``"ragan_ls"``, ``"lsgan"``, ...).
+        adversarial: ``ADVERSARIAL_LOSSES`` name or spec (``"ragan_ls"``, ``"wgan_gp"``, ...).
         content: content terms for :class:`~deblurgan.losses.WeightedLoss` (default L1).
         adv_weight: weight of the generator's adversarial term.
         lr_g: generator learning rate.
         lr_d: critic learning rate.
-        betas: Adam betas of both optimisers.
-        weight_decay: Adam weight decay of both optimisers.
+        betas: Adam/AdamW betas of both optimisers (RMSProp ignores them).
+        weight_decay: weight decay of both optimisers.
+        optimizer: ``"adam"``, ``"adamw"`` or ``"rmsprop"`` (see :data:`OPTIMIZERS`).
         max_steps: run length in GAN steps, for the linear decay (``None``: no decay).
         warmup_steps: GAN steps of linear learning-rate warm-up.
         decay_start: fraction of ``max_steps`` after which the learning rates decay.
         min_lr_ratio: learning-rate factor reached at ``max_steps``.
         grad_clip: clip each network's gradient norm to this (``None``: no clipping).
+        accumulate: micro-batches whose gradients are summed into each update.
+        ema_decay: decay of the generator's weight average, e.g. 0.999 (``None``: no average).
+        diffaugment: DiffAugment policy for the critic's inputs, e.g.
+            ``"color,translation,cutout"`` (``None``: no augmentation).
+        multiscale: train multi-output generators on every output.
         log_images: validation images written to TensorBoard as blurry | restored | sharp.
 
     Shape:
@@ -188,11 +219,16 @@ class GANModule(L.LightningModule):
         lr_d: float = 1e-4,
         betas: Sequence[float] = (0.5, 0.999),
         weight_decay: float = 0.0,
+        optimizer: str = "adam",
         max_steps: int | None = None,
         warmup_steps: int = 0,
         decay_start: float = 0.5,
         min_lr_ratio: float = 1e-3,
         grad_clip: float | None = None,
+        accumulate: int = 1,
+        ema_decay: float | None = None,
+        diffaugment: str | None = None,
+        multiscale: bool = True,
         log_images: int = 4,
     ) -> None:
         super().__init__()
@@ -211,6 +247,17 @@ class GANModule(L.LightningModule):
             raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
         for beta in betas_list:
             _number("betas", beta, low=0.0, high=1.0 - 1e-12)
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {optimizer!r}; valid: {', '.join(sorted(OPTIMIZERS))}"
+            )
+        accumulate_count = _count("accumulate", accumulate)
+        if not accumulate_count:
+            raise ValueError(f"accumulate must be a positive integer, got {accumulate!r}")
+        if diffaugment is not None and not isinstance(diffaugment, str):
+            raise TypeError(f"diffaugment must be a policy string or None, got {diffaugment!r}")
+        if not isinstance(multiscale, bool):
+            raise TypeError(f"multiscale must be true or false, got {multiscale!r}")
         hparams: dict[str, Any] = {
             "generator": generator_spec,
             "discriminator": discriminator_spec,
@@ -221,11 +268,20 @@ class GANModule(L.LightningModule):
             "lr_d": _number("lr_d", lr_d, low=0.0),
             "betas": [float(b) for b in betas_list],
             "weight_decay": _number("weight_decay", weight_decay, low=0.0),
+            "optimizer": optimizer,
             "max_steps": _count("max_steps", max_steps, allow_none=True),
             "warmup_steps": _count("warmup_steps", warmup_steps),
             "decay_start": _number("decay_start", decay_start, low=0.0, high=1.0),
             "min_lr_ratio": _number("min_lr_ratio", min_lr_ratio, low=0.0, high=1.0),
             "grad_clip": None if grad_clip is None else _number("grad_clip", grad_clip, low=0.0),
+            "accumulate": accumulate_count,
+            "ema_decay": (
+                None
+                if ema_decay is None
+                else _number("ema_decay", ema_decay, low=0.0, high=1.0 - 1e-12)
+            ),
+            "diffaugment": diffaugment or None,
+            "multiscale": multiscale,
             "log_images": _count("log_images", log_images),
         }
         self.save_hyperparameters(hparams)
@@ -237,12 +293,29 @@ class GANModule(L.LightningModule):
         self.adversarial = ADVERSARIAL_LOSSES.from_spec(adversarial_spec)
         self.content_loss = WeightedLoss(content_terms)
         self.size_multiple = int(getattr(self.generator, "size_multiple", 1))
+        self.conditional = bool(getattr(self.discriminator, "conditional", False))
+        self.diffaugment = DiffAugment(diffaugment) if diffaugment else None
+        self.generator_ema: nn.Module | None = None
+        if hparams["ema_decay"] is not None:
+            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False).eval()
 
     # ----------------------------------------------------------------------------------- steps
     @property
+    def n_critic(self) -> int:
+        """Critic updates per GAN step: the objective's ``n_critic`` (1 without a critic)."""
+        if self.discriminator is None:
+            return 1
+        return max(1, int(getattr(self.adversarial, "n_critic", 1)))
+
+    @property
+    def micro_batches(self) -> int:
+        """Micro-batches a training batch is split into: ``n_critic * accumulate``."""
+        return self.n_critic * int(self.hparams["accumulate"])
+
+    @property
     def optimizer_steps_per_batch(self) -> int:
-        """Optimiser steps Lightning counts per GAN step: 2 with a critic, 1 without."""
-        return 1 if self.discriminator is None else 2
+        """Optimiser steps Lightning counts per GAN step: ``n_critic + 1`` with a critic, else 1."""
+        return 1 if self.discriminator is None else self.n_critic + 1
 
     @property
     def completed_steps(self) -> int:
@@ -251,13 +324,27 @@ class GANModule(L.LightningModule):
             return 0
         return int(self.trainer.global_step) // self.optimizer_steps_per_batch
 
+    @property
+    def inference_generator(self) -> nn.Module:
+        """The generator used for validation and export: the weight average if kept."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
     def forward(self, blurry: Tensor) -> Tensor:
-        return self.generator(blurry)
+        return self.inference_generator(blurry)
 
     # ----------------------------------------------------------------------------- optimisers
+    def _optimizer(self, parameters: Any, lr: float) -> torch.optim.Optimizer:
+        hp = self.hparams
+        decay = hp["weight_decay"]
+        if hp["optimizer"] == "rmsprop":
+            return torch.optim.RMSprop(parameters, lr=lr, weight_decay=decay)
+        betas = (float(hp["betas"][0]), float(hp["betas"][1]))
+        if hp["optimizer"] == "adamw":
+            return torch.optim.AdamW(parameters, lr=lr, betas=betas, weight_decay=decay)
+        return torch.optim.Adam(parameters, lr=lr, betas=betas, weight_decay=decay)
+
     def configure_optimizers(self) -> Any:
         hp = self.hparams
-        betas = (float(hp["betas"][0]), float(hp["betas"][1]))
 
         def schedule(step: int) -> float:
             return lr_factor(
@@ -268,21 +355,12 @@ class GANModule(L.LightningModule):
                 min_lr_ratio=hp["min_lr_ratio"],
             )
 
-        g_opt = torch.optim.Adam(
-            self.generator.parameters(), lr=hp["lr_g"], betas=betas, weight_decay=hp["weight_decay"]
-        )
-        optimizers: list[torch.optim.Optimizer] = [g_opt]
+        optimizers = [self._optimizer(self.generator.parameters(), hp["lr_g"])]
         if self.discriminator is not None:
-            optimizers.append(
-                torch.optim.Adam(
-                    self.discriminator.parameters(),
-                    lr=hp["lr_d"],
-                    betas=betas,
-                    weight_decay=hp["weight_decay"],
-                )
-            )
+            optimizers.append(self._optimizer(self.discriminator.parameters(), hp["lr_d"]))
         # A plain function (not a callable object) keeps the schedule out of the checkpoint, so a
-        # resumed run follows its own max_steps; the step count itself is restored.
+        # resumed run follows its own max_steps; the step count itself is restored. The schedule
+        # moves once per GAN step for both networks, whatever n_critic is.
         schedulers = [LambdaLR(opt, schedule) for opt in optimizers]
         return optimizers, schedulers
 
@@ -328,40 +406,126 @@ class GANModule(L.LightningModule):
                 gradient_clip_algorithm="norm",
             )
 
+    def _critic(self, blurry: Tensor) -> Any:
+        """The critic as the objectives call it: ``image -> maps``, conditioned and augmented."""
+        disc = self.discriminator
+        assert disc is not None  # only called with a critic
+        augment = self.diffaugment
+
+        def critic(image: Tensor) -> Any:
+            if self.conditional:
+                condition = blurry
+                if augment is not None:
+                    image, condition = augment(image, condition)
+                return disc(image, condition)
+            return disc(augment(image) if augment is not None else image)
+
+        return critic
+
+    def _restore_all(self, blurry: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
+        """(finest output, what the content loss gets: the output or all scales)."""
+        multiscale = getattr(self.generator, "forward_multiscale", None)
+        if self.hparams["multiscale"] and callable(multiscale):
+            outputs = list(multiscale(blurry))
+            return outputs[-1], outputs
+        restored = self.generator(blurry)
+        return restored, restored
+
+    def _split(self, blurry: Tensor, sharp: Tensor) -> list[tuple[Tensor, Tensor]]:
+        parts = self.micro_batches
+        size = blurry.shape[0]
+        if size % parts:
+            raise ValueError(
+                f"a training batch of {size} images cannot be split into {parts} equal "
+                f"micro-batches (n_critic {self.n_critic} x accumulate "
+                f"{self.hparams['accumulate']}); use a multiple of {parts}"
+            )
+        step = size // parts
+        return list(zip(blurry.split(step), sharp.split(step), strict=True))
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        ema = self.generator_ema
+        if ema is None:
+            return
+        decay = float(self.hparams["ema_decay"])
+        ema_params: list[Tensor] = list(ema.parameters())
+        params: list[Tensor] = [p.detach() for p in self.generator.parameters()]
+        torch._foreach_lerp_(ema_params, params, 1.0 - decay)
+        for ema_buffer, buffer in zip(ema.buffers(), self.generator.buffers(), strict=True):
+            ema_buffer.copy_(buffer)
+
     # -------------------------------------------------------------------------------- training
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         blurry, sharp = self._unpack(batch)
         step = self.completed_steps
         optimizers = self._optimizers()
         g_opt = optimizers[0]
-        restored = self.generator(blurry)
+        micro = self._split(blurry, sharp)
+        accumulate = int(self.hparams["accumulate"])
+        generator_group = micro[-accumulate:]
         logs: dict[str, Tensor | float] = {}
+        # With one micro-batch per update, the critic's last update and the generator's update
+        # share one generator forward (as DeblurGAN-v2 does); otherwise fakes for the critic are
+        # made without a graph and the generator's group is run again with one.
+        shared: tuple[Tensor, Tensor | list[Tensor]] | None = None
 
         if self.discriminator is not None:
             d_opt = optimizers[1]
+            if accumulate == 1:
+                # Before toggling the critic's optimiser, which switches the generator's grads off.
+                shared = self._restore_all(micro[-1][0])
             self.toggle_optimizer(d_opt)
-            d_loss = self.adversarial.d_loss(self.discriminator, sharp, restored)
-            self._guard(d_loss, "the critic loss", step)
-            d_opt.zero_grad(set_to_none=True)
-            self.manual_backward(d_loss)
-            self._clip(d_opt)
-            d_opt.step()
+            for group in range(self.n_critic):
+                d_opt.zero_grad(set_to_none=True)
+                d_total = torch.zeros((), device=blurry.device)
+                for part in micro[group * accumulate : (group + 1) * accumulate]:
+                    if shared is not None and group == self.n_critic - 1:
+                        fake = shared[0].detach()
+                    else:
+                        with torch.no_grad():
+                            fake = self._restore_all(part[0])[0]
+                    d_loss = self.adversarial.d_loss(self._critic(part[0]), part[1], fake)
+                    self._guard(d_loss, "the critic loss", step)
+                    self.manual_backward(d_loss / accumulate)
+                    d_total = d_total + d_loss.detach() / accumulate
+                self._clip(d_opt)
+                d_opt.step()
+                hook = getattr(self.adversarial, "after_critic_step", None)
+                if callable(hook):
+                    hook(self.discriminator)
             self.untoggle_optimizer(d_opt)
-            logs["train/d_loss"] = d_loss.detach()
+            logs["train/d_loss"] = d_total
+            penalty = getattr(self.adversarial, "last_penalty", None)
+            if isinstance(penalty, Tensor):
+                logs["train/gp"] = penalty.detach()
 
         self.toggle_optimizer(g_opt)
-        content, parts = self.content_loss(restored, sharp)
-        g_loss = content
-        if self.discriminator is not None:
-            adv = self.adversarial.g_loss(self.discriminator, sharp, restored)
-            g_loss = content + self.hparams["adv_weight"] * adv
-            logs["train/adv"] = adv.detach()
-        self._guard(g_loss, "the generator loss", step)
         g_opt.zero_grad(set_to_none=True)
-        self.manual_backward(g_loss)
+        g_total = torch.zeros((), device=blurry.device)
+        content_total = torch.zeros((), device=blurry.device)
+        adv_total = torch.zeros((), device=blurry.device)
+        parts_total: dict[str, Tensor] = {}
+        for part_blurry, part_sharp in generator_group:
+            restored, outputs = shared if shared is not None else self._restore_all(part_blurry)
+            content, parts = self.content_loss(outputs, part_sharp)
+            g_loss = content
+            if self.discriminator is not None:
+                adv = self.adversarial.g_loss(self._critic(part_blurry), part_sharp, restored)
+                g_loss = content + self.hparams["adv_weight"] * adv
+                adv_total = adv_total + adv.detach() / accumulate
+            self._guard(g_loss, "the generator loss", step)
+            self.manual_backward(g_loss / accumulate)
+            g_total = g_total + g_loss.detach() / accumulate
+            content_total = content_total + content.detach() / accumulate
+            for label, value in parts.items():
+                parts_total[label] = parts_total.get(label, 0) + value / accumulate
         self._clip(g_opt)
         g_opt.step()
         self.untoggle_optimizer(g_opt)
+        self._update_ema()
+        if self.discriminator is not None:
+            logs["train/adv"] = adv_total
 
         # The learning rates this step used, before the schedule moves on.
         logs["train/lr_g"] = float(g_opt.param_groups[0]["lr"])
@@ -370,22 +534,22 @@ class GANModule(L.LightningModule):
         for scheduler in self._schedulers():
             scheduler.step()
 
-        logs["train/g_loss"] = g_loss.detach()
-        logs["train/content"] = content.detach()
-        logs.update({f"train/content_{label}": value for label, value in parts.items()})
+        logs["train/g_loss"] = g_total
+        logs["train/content"] = content_total
+        logs.update({f"train/content_{label}": value for label, value in parts_total.items()})
         size = blurry.shape[0]
         bar: dict[str, Tensor | float] = {
             key: logs.pop(key) for key in ("train/g_loss", "train/d_loss") if key in logs
         }
         self.log_dict(bar, on_step=True, on_epoch=False, batch_size=size, prog_bar=True)
         self.log_dict(logs, on_step=True, on_epoch=False, batch_size=size)
-        return g_loss.detach()
+        return g_total
 
     # ------------------------------------------------------------------------------ validation
     def _restore(self, blurry: Tensor) -> Tensor:
         height, width = blurry.shape[-2:]
         padded = pad_to_multiple(blurry, self.size_multiple)
-        return self.generator(padded)[..., :height, :width].clamp(0, 1)
+        return self.inference_generator(padded)[..., :height, :width].clamp(0, 1)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         blurry, sharp = self._unpack(batch)
@@ -422,7 +586,12 @@ class GANModule(L.LightningModule):
         rng: dict[str, Any] = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        checkpoint["deblurgan"] = {"gan_step": self.completed_steps, "rng": rng}
+        state: dict[str, Any] = {"gan_step": self.completed_steps, "rng": rng}
+        # The objective's own state (RaGAN-LS's history pool), for an exact resume.
+        adversarial_state = getattr(self.adversarial, "state_dict", None)
+        if callable(adversarial_state):
+            state["adversarial"] = adversarial_state()
+        checkpoint["deblurgan"] = state
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("deblurgan")
@@ -434,3 +603,6 @@ class GANModule(L.LightningModule):
             torch.set_rng_state(rng["torch"])
         if torch.cuda.is_available() and rng.get("cuda"):
             torch.cuda.set_rng_state_all(rng["cuda"])
+        load_adversarial = getattr(self.adversarial, "load_state_dict", None)
+        if isinstance(state.get("adversarial"), Mapping) and callable(load_adversarial):
+            load_adversarial(dict(state["adversarial"]))

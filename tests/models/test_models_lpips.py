@@ -1,0 +1,194 @@
+"""LPIPS network: public key names, weight files, a functional re-implementation, metric axioms."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from deblurgan.models.lpips import LPIPS_NETS, LPIPSNetwork, ScalingLayer, normalize_channels
+
+# Facts of richzhang/PerceptualSimilarity (lpips/lpips.py, v0.1): LPIPS.__init__ sets
+# chns = [64, 128, 256, 512, 512] for 'vgg' and [64, 192, 384, 256, 256] for 'alex', and
+# NetLinLayer(chn_in, chn_out=1, use_dropout=True) is Sequential(Dropout(), Conv2d(chn_in, 1, 1,
+# bias=False)), so the weight files vgg.pth / alex.pth hold exactly these entries.
+PUBLIC_LIN_KEYS = {
+    "vgg": {
+        "lin0.model.1.weight": (1, 64, 1, 1),
+        "lin1.model.1.weight": (1, 128, 1, 1),
+        "lin2.model.1.weight": (1, 256, 1, 1),
+        "lin3.model.1.weight": (1, 512, 1, 1),
+        "lin4.model.1.weight": (1, 512, 1, 1),
+    },
+    "alex": {
+        "lin0.model.1.weight": (1, 64, 1, 1),
+        "lin1.model.1.weight": (1, 192, 1, 1),
+        "lin2.model.1.weight": (1, 384, 1, 1),
+        "lin3.model.1.weight": (1, 256, 1, 1),
+        "lin4.model.1.weight": (1, 256, 1, 1),
+    },
+}
+# torchvision's vgg16 / alexnet ``features`` convolutions that the taps need (relu5_3 follows
+# features.28; relu5 follows features.10).
+TORCHVISION_CONVS = {
+    "vgg": [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28],
+    "alex": [0, 3, 6, 8, 10],
+}
+
+
+@pytest.mark.parametrize("net", ["vgg", "alex"])
+def test_state_dict_keys_match_the_public_layouts(net: str) -> None:
+    model = LPIPSNetwork(net)
+    state = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    lin = {k: v for k, v in state.items() if k.startswith("lin")}
+    assert lin == PUBLIC_LIN_KEYS[net]
+    trunk = {k.removeprefix("net.") for k in state if k.startswith("net.")}
+    assert trunk == {
+        f"features.{i}.{p}" for i in TORCHVISION_CONVS[net] for p in ("weight", "bias")
+    }
+    assert set(state) == set(lin) | {f"net.{k}" for k in trunk}  # scaling constants not saved
+    assert sum(shape[1] for shape in lin.values()) == sum(LPIPS_NETS[net].channels)
+
+
+def test_scaling_layer_is_imagenet_statistics_for_inputs_in_minus_one_one() -> None:
+    layer = ScalingLayer()
+    mean = torch.tensor([0.485, 0.456, 0.406])
+    std = torch.tensor([0.229, 0.224, 0.225])
+    torch.testing.assert_close(layer.shift.flatten(), 2 * mean - 1)
+    torch.testing.assert_close(layer.scale.flatten(), 2 * std)
+    x = torch.rand(1, 3, 2, 2)
+    torch.testing.assert_close(layer(2 * x - 1), (x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1))
+
+
+def _write_weights(tmp_path: Path, net: str, seed: int) -> tuple[Path, Path]:
+    g = torch.Generator().manual_seed(seed)
+    lin = {k: torch.rand(shape, generator=g) for k, shape in PUBLIC_LIN_KEYS[net].items()}
+    torch.save(lin, tmp_path / f"{net}.pth")
+    torch.manual_seed(seed)
+    trunk = dict(LPIPSNetwork(net).net.state_dict())  # torchvision layout: features.N.*
+    trunk["classifier.6.weight"] = torch.zeros(1)  # a whole-network file's extra entry
+    save_file({k: v.contiguous() for k, v in trunk.items()}, tmp_path / f"{net}_trunk.safetensors")
+    return tmp_path / f"{net}.pth", tmp_path / f"{net}_trunk.safetensors"
+
+
+def _reference_alex_lpips(lin: dict, trunk: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """LPIPS v0.1 with AlexNet, written out from the paper and lpips/lpips.py."""
+    shift = torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1)
+    scale = torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1)
+
+    def taps(image: torch.Tensor) -> list[torch.Tensor]:
+        h = ((2 * image - 1) - shift) / scale
+        out = []
+        h = F.relu(F.conv2d(h, trunk["features.0.weight"], trunk["features.0.bias"], 4, 2))
+        out.append(h)
+        h = F.max_pool2d(h, 3, 2)
+        h = F.relu(F.conv2d(h, trunk["features.3.weight"], trunk["features.3.bias"], padding=2))
+        out.append(h)
+        h = F.max_pool2d(h, 3, 2)
+        for i in (6, 8, 10):
+            h = F.relu(
+                F.conv2d(h, trunk[f"features.{i}.weight"], trunk[f"features.{i}.bias"], 1, 1)
+            )
+            out.append(h)
+        return out
+
+    total = torch.zeros(x.shape[0])
+    for k, (a, b) in enumerate(zip(taps(x), taps(y), strict=True)):
+        a = a / (a.norm(dim=1, keepdim=True) + 1e-10)
+        b = b / (b.norm(dim=1, keepdim=True) + 1e-10)
+        w = lin[f"lin{k}.model.1.weight"].view(1, -1, 1, 1)
+        total += ((a - b) ** 2 * w).sum(dim=1).mean(dim=(1, 2))
+    return total
+
+
+def test_alex_distances_match_a_functional_reimplementation(tmp_path: Path) -> None:
+    lin_path, trunk_path = _write_weights(tmp_path, "alex", seed=1)
+    model = LPIPSNetwork("alex", lin_weights=lin_path, backbone_weights=trunk_path)
+    lin = torch.load(lin_path, weights_only=True)
+    from safetensors.torch import load_file
+
+    trunk = load_file(trunk_path)
+    g = torch.Generator().manual_seed(2)
+    x, y = torch.rand(3, 3, 40, 36, generator=g), torch.rand(3, 3, 40, 36, generator=g)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, y), _reference_alex_lpips(lin, trunk, x, y))
+
+
+@pytest.mark.parametrize("net", ["vgg", "alex"])
+def test_weight_files_round_trip(tmp_path: Path, net: str) -> None:
+    lin_path, trunk_path = _write_weights(tmp_path, net, seed=3)
+    a = LPIPSNetwork(net, lin_weights=lin_path, backbone_weights=trunk_path)
+    lin = torch.load(lin_path, weights_only=True)
+    for key, value in lin.items():
+        torch.testing.assert_close(a.state_dict()[key], value)
+    # A whole lpips-package LPIPS state dict also fills the lin layers (other entries skipped).
+    whole = {**lin, "scaling_layer.shift": torch.zeros(1, 3, 1, 1), "net.slice1.0.bias": lin[
+        "lin0.model.1.weight"
+    ].flatten()}  # fmt: skip
+    torch.save(whole, tmp_path / "whole.pth")
+    b = LPIPSNetwork(net, lin_weights=tmp_path / "whole.pth", backbone_weights=trunk_path)
+    side = LPIPS_NETS[net].min_size
+    x, y = torch.rand(2, 3, side, side), torch.rand(2, 3, side, side)
+    with torch.no_grad():
+        torch.testing.assert_close(a(x, y), b(x, y))
+
+
+def test_the_other_trunks_lin_file_is_rejected(tmp_path: Path) -> None:
+    lin_path, _ = _write_weights(tmp_path, "alex", seed=4)
+    with pytest.raises(ValueError, match=r"lin1\.model\.1\.weight.*shape"):
+        LPIPSNetwork("vgg", lin_weights=lin_path)
+    torch.save({"lin0.model.1.weight": torch.ones(1, 64, 1, 1)}, tmp_path / "partial.pth")
+    with pytest.raises(ValueError, match="lacks 4 entries"):
+        LPIPSNetwork("alex", lin_weights=tmp_path / "partial.pth")
+
+
+def test_metric_axioms_and_gradients(tmp_path: Path) -> None:
+    lin_path, trunk_path = _write_weights(tmp_path, "alex", seed=5)
+    model = LPIPSNetwork("alex", lin_weights=lin_path, backbone_weights=trunk_path)
+    g = torch.Generator().manual_seed(6)
+    x = torch.rand(2, 3, 48, 48, generator=g, requires_grad=True)
+    y = torch.rand(2, 3, 48, 48, generator=g)
+    d = model(x, y)
+    assert d.shape == (2,) and bool((d > 0).all())  # positive for different images
+    torch.testing.assert_close(model(y, x), d)  # symmetric
+    assert model(y, y).abs().max().item() == 0.0  # zero for identical ones
+    # A slightly perturbed copy is closer than an unrelated image.
+    near = model((y + 0.02 * torch.randn(y.shape, generator=g)).clamp(0, 1), y)
+    assert bool((near < d).all())
+    d.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert all(not p.requires_grad for p in model.parameters()) and not model.training
+
+
+def test_channel_normalisation_by_hand() -> None:
+    x = torch.tensor([[3.0, 0.0], [4.0, 0.0]]).view(1, 2, 1, 2)  # pixel vectors (3, 4), (0, 0)
+    out = normalize_channels(x)
+    torch.testing.assert_close(out[0, :, 0, 0], torch.tensor([0.6, 0.8]))
+    assert out[0, :, 0, 1].abs().sum().item() == 0.0  # an all-zero vector stays zero
+
+
+def test_without_weights_it_warns_and_uses_the_unit_baseline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="deblurgan.models.lpips"):
+        model = LPIPSNetwork("alex")
+    assert "backbone_weights" in caplog.text and "lin_weights" in caplog.text
+    assert all(bool((lin.weight == 1).all()) for lin in model.lins)
+
+
+def test_bad_inputs_are_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown LPIPS trunk 'squeeze'; valid: vgg, alex"):
+        LPIPSNetwork("squeeze")
+    model = LPIPSNetwork("alex")
+    with pytest.raises(ValueError, match="at least 31x31"):
+        model(torch.rand(1, 3, 30, 64), torch.rand(1, 3, 30, 64))
+    with pytest.raises(ValueError, match="same shape"):
+        model(torch.rand(1, 3, 32, 32), torch.rand(2, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"x must be a \(B, 3, H, W\) tensor"):
+        model(torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32))
+    with pytest.raises(TypeError):
+        LPIPSNetwork("alex", None)  # type: ignore[misc]
