@@ -165,12 +165,14 @@ def test_multiscale_generator_is_trained_on_every_output(
     assert shapes == [[8, 16, 32]]  # 1/4, 1/2 and full scale of the 32 px crops
 
 
-def test_bf16_mixed_precision_trains_on_cpu(tmp_path: Path, make_config) -> None:
+@pytest.mark.parametrize("adversarial", ["ragan_ls", {"name": "wgan_gp", "n_critic": 2}])
+def test_bf16_mixed_precision_trains_on_cpu(tmp_path: Path, make_config, adversarial) -> None:
     run_dir = tmp_path / "run"
     fit(
         make_config(
             run_dir,
             generator=TINY_UNET,
+            adversarial=adversarial,
             trainer={"max_steps": 2, "precision": "bf16-mixed"},
             data={"val": None},
         )
