@@ -38,6 +38,24 @@ def _data(argv: list[str]) -> int:
     return data_main(argv)
 
 
+def _eval(argv: list[str]) -> int:
+    from deblurgan.cli.evaluate import eval_main
+
+    return eval_main(argv)
+
+
+def _report(argv: list[str]) -> int:
+    from deblurgan.cli.report import report_main
+
+    return report_main(argv)
+
+
+def _compare(argv: list[str]) -> int:
+    from deblurgan.cli.compare import compare_main
+
+    return compare_main(argv)
+
+
 def _train(argv: list[str]) -> int:
     try:
         from deblurgan.training.cli import train_main
@@ -58,6 +76,9 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "train": _train,
     "deconv": _deconv,
     "data": _data,
+    "eval": _eval,
+    "report": _report,
+    "compare": _compare,
 }
 
 

@@ -1,6 +1,47 @@
-"""Inference: run a generator on images of any size (padding, tiling, precision) and on files."""
+"""Inference: run a generator on images of any size (padding, tiling, precision) and on files.
+
+:mod:`deblurgan.inference.evaluation` scores methods on datasets under one declared protocol
+(``deblur eval``).
+"""
 
 from deblurgan.inference.deblurrer import Deblurrer, pad_to_multiple
+from deblurgan.inference.evaluation import (
+    BASELINE_METHODS,
+    CLASSICAL_METHODS,
+    EvalDataset,
+    EvalItem,
+    EvaluationResult,
+    ImageResult,
+    Method,
+    MethodSummary,
+    align_by_shift,
+    classical_method,
+    evaluate,
+    generator_method,
+    identity_method,
+    load_eval_dataset,
+    load_kernel,
+)
 from deblurgan.inference.files import deblur_file, output_suffix
 
-__all__ = ["Deblurrer", "deblur_file", "output_suffix", "pad_to_multiple"]
+__all__ = [
+    "BASELINE_METHODS",
+    "CLASSICAL_METHODS",
+    "Deblurrer",
+    "EvalDataset",
+    "EvalItem",
+    "EvaluationResult",
+    "ImageResult",
+    "Method",
+    "MethodSummary",
+    "align_by_shift",
+    "classical_method",
+    "deblur_file",
+    "evaluate",
+    "generator_method",
+    "identity_method",
+    "load_eval_dataset",
+    "load_kernel",
+    "output_suffix",
+    "pad_to_multiple",
+]

@@ -1,0 +1,511 @@
+"""``deblur eval --data ROOT``: score generators and baselines on a dataset under one protocol.
+
+Usage::
+
+    deblur eval --data GOPRO_Large                    # identity + the shipped default model
+    deblur eval --data pairs/ --model runs/a/generator.safetensors --model default \\
+        --method identity --method wiener --csv per_image.csv --json summary.json
+    deblur eval --data photos/ --format synthetic --crop-size 256 --method wiener --method identity
+    deblur eval --data levin/ --shift 3 --model default          # shift-tolerant scoring
+
+The dataset layout is detected (GoPro ``ROOT/{train,test}/<scene>/{blur,sharp}``, paired
+``ROOT/blur`` + ``ROOT/sharp``) or named with ``--format`` (``aligned`` A|B images, ``synthetic``
+sharp photos blurred by a known kernel). Images are evaluated whole. Classical methods (``wiener``,
+``tikhonov``, ``richardson_lucy``) need each pair's kernel, ``<pair folder>/kernel/<stem>.png``
+(``deblur blur`` writes it) or the synthetic sampler's. The protocol is
+:mod:`deblurgan.inference.evaluation`: every metric of ``METRICS`` that applies (``lpips`` with
+``--lpips-weights`` and ``--lpips-backbone``), parameters, GMACs, median latency and peak memory.
+
+It prints one row per method (``*`` marks the best mean of each metric column), writes one CSV
+row per image and method (``--csv``) and a JSON summary (``--json``: each method's mean of each
+metric under the metric's name, its costs, and the protocol), both atomically; an existing file is
+replaced only with ``--force``. A dataset that cannot be used (missing folder, no images,
+unpaired names, unreadable files) stops with one line naming the file and exit code 1; an image
+that fails later is skipped for every method, listed at the end, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from deblurgan.cli.arguments import image_size, non_negative_int, positive_float, positive_int
+
+__all__ = ["build_parser", "eval_main", "format_table"]
+
+_PROG = "deblur eval"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``deblur eval``."""
+    from deblurgan.data import DATASET_FORMATS
+    from deblurgan.inference.evaluation import BASELINE_METHODS
+    from deblurgan.metrics import METRICS
+
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Score generators and baselines (the blurry input, classical deconvolution "
+        "with the true kernel) on a dataset: every metric, parameters, GMACs, latency and "
+        "memory, under one declared protocol.",
+        epilog="default methods: identity and the shipped 'default' model.\n"
+        "exit codes: 0 every image scored, 1 unusable dataset or skipped images, 2 usage error "
+        "(bad option, unloadable model)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = parser.add_argument_group("dataset")
+    data.add_argument("--data", required=True, metavar="ROOT", help="the dataset folder")
+    data.add_argument(
+        "--format",
+        choices=("auto", *DATASET_FORMATS),
+        default="auto",
+        help="auto detects gopro and paired_folders; name aligned (A|B images) and synthetic "
+        "(sharp photos to blur) (default: %(default)s)",
+    )
+    data.add_argument(
+        "--split",
+        default="test",
+        help="gopro: the split folder; aligned: a sub-folder, used when ROOT/SPLIT exists "
+        "(default: %(default)s)",
+    )
+    data.add_argument(
+        "--blur",
+        choices=("blur", "blur_gamma"),
+        default="blur",
+        help="gopro: the blurry folder (default: %(default)s)",
+    )
+    data.add_argument(
+        "--order",
+        choices=("blur_sharp", "sharp_blur"),
+        default="blur_sharp",
+        help="aligned: which half is blurry (default: %(default)s)",
+    )
+    data.add_argument(
+        "--crop-size",
+        type=positive_int,
+        default=256,
+        metavar="N",
+        help="synthetic: side of the crop taken from each photo (default: %(default)s)",
+    )
+    data.add_argument(
+        "--kernel-size",
+        type=positive_int,
+        default=31,
+        metavar="K",
+        help="synthetic: side of the camera-shake kernels (odd; default: %(default)s)",
+    )
+    data.add_argument(
+        "--seed", type=non_negative_int, default=0, help="synthetic: base seed (default: 0)"
+    )
+    data.add_argument("--limit", type=positive_int, metavar="N", help="only the first N items")
+
+    methods = parser.add_argument_group("methods")
+    methods.add_argument(
+        "-m",
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME|PATH",
+        help="a generator: shipped weights name or checkpoint file (repeatable)",
+    )
+    methods.add_argument(
+        "--method",
+        action="append",
+        default=[],
+        choices=BASELINE_METHODS,
+        help="a baseline: identity (the blurry input) or a classical deconvolution with the "
+        "true kernel (repeatable)",
+    )
+    methods.add_argument(
+        "--nsr",
+        type=positive_float,
+        default=1e-2,
+        help="wiener: noise-to-signal (default: %(default)g)",
+    )
+    methods.add_argument(
+        "--weight",
+        type=positive_float,
+        default=1e-2,
+        help="tikhonov: Laplacian weight (default: %(default)g)",
+    )
+    methods.add_argument(
+        "--iterations",
+        type=positive_int,
+        default=30,
+        help="richardson_lucy: iterations (default: %(default)s)",
+    )
+
+    protocol = parser.add_argument_group("protocol")
+    protocol.add_argument(
+        "--metrics",
+        metavar="NAMES",
+        help=f"comma-separated subset of: {', '.join(METRICS)} (default: all that apply)",
+    )
+    protocol.add_argument(
+        "--shift",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="shift-tolerant scoring: best integer shift within +-N px, N px borders cropped "
+        "(Köhler et al. 2012; Lai et al. 2016) (default: 0, off)",
+    )
+    protocol.add_argument(
+        "--quantize",
+        action="store_true",
+        help="round restored images to 8 bits before scoring, as saved PNGs would be",
+    )
+    protocol.add_argument(
+        "--macs-size",
+        type=image_size,
+        metavar="WxH",
+        help="count GMACs at this size instead of each image's own",
+    )
+    protocol.add_argument(
+        "--warmup",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="untimed calls of each method before timing (default: %(default)s)",
+    )
+    protocol.add_argument("--lpips-weights", metavar="PATH", help="LPIPS lin weights (vgg.pth)")
+    protocol.add_argument(
+        "--lpips-backbone", metavar="PATH", help="ImageNet weights of the LPIPS trunk (vgg16)"
+    )
+    protocol.add_argument(
+        "--lpips-net",
+        choices=("vgg", "alex"),
+        default="vgg",
+        help="LPIPS trunk (default: %(default)s)",
+    )
+
+    run = parser.add_argument_group("running")
+    run.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
+    )
+    run.add_argument(
+        "--precision",
+        choices=("fp32", "fp16", "bf16"),
+        default="fp32",
+        help="generators' precision (default: %(default)s)",
+    )
+    run.add_argument(
+        "--tile",
+        type=positive_int,
+        default=1024,
+        metavar="N",
+        help="generators see tiles of at most N x N (default: %(default)s)",
+    )
+    run.add_argument(
+        "--tile-overlap",
+        type=non_negative_int,
+        default=64,
+        metavar="N",
+        help="overlap of neighbouring tiles (default: %(default)s)",
+    )
+    run.add_argument("--threads", type=positive_int, metavar="N", help="CPU threads for torch")
+
+    out = parser.add_argument_group("output")
+    out.add_argument("--csv", metavar="PATH", help="write one row per image and method")
+    out.add_argument("--json", metavar="PATH", help="write the summary and the protocol")
+    out.add_argument("-f", "--force", action="store_true", help="replace existing --csv/--json")
+    out.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _dataset_error(exc: BaseException) -> str:
+    """One line for an unusable dataset: the first problem, and how many more there are."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        more = len(problems) - 1
+        extra = f" (and {more} more problem(s); see 'deblur data check')" if more else ""
+        return f"{_one_line(problems[0])}{extra}"
+    return _one_line(exc)
+
+
+def _format_value(metric: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if metric.startswith("psnr"):
+        return f"{value:.2f}"
+    return f"{value:.4f}"
+
+
+def _format_params(value: int | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f}k"
+    return str(value)
+
+
+def _format_cost(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(result: Any) -> str:
+    """The comparison table of an :class:`~deblurgan.inference.EvaluationResult`.
+
+    One row per method: images scored, each metric's mean (``*`` marks the best of each metric
+    column, by the metric's direction), parameters, GMACs, median latency and peak memory.
+
+    Example:
+        >>> import torch
+        >>> from deblurgan.inference import EvalItem, evaluate, identity_method
+        >>> item = EvalItem("a", torch.zeros(3, 16, 16), torch.full((3, 16, 16), 0.5))
+        >>> print(format_table(evaluate([identity_method()], [item], metrics=["psnr"])))
+        ... # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
+        method    images  psnr   params  GMACs  ms  MB
+        identity  1       6.02*  0       0.00   ... ...
+    """
+    headers = ["method", "images", *result.metric_names, "params", "GMACs", "ms", "MB"]
+    best = {m: result.best(m) for m in result.metric_names}
+    rows = []
+    for name, summary in result.summaries.items():
+        cells = [name, str(summary.count)]
+        for metric in result.metric_names:
+            value = summary.scores.get(metric)
+            text = _format_value(metric, value)
+            winner = best[metric]
+            if value is not None and winner is not None:
+                top = result.summaries[winner].scores[metric]
+                if _format_value(metric, value) == _format_value(metric, top):
+                    text += "*"
+            cells.append(text)
+        cells += [
+            _format_params(summary.params),
+            _format_cost(summary.gmacs, 2),
+            _format_cost(summary.latency_ms, 1),
+            _format_cost(summary.peak_memory_mb, 1),
+        ]
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
+    return "\n".join(lines)
+
+
+def _unique_names(models: Sequence[str]) -> list[str]:
+    """A display name per model: the shipped name or the file stem, with parents when equal."""
+    from deblurgan.models import SHIPPED_WEIGHTS
+
+    def name_at(source: str, depth: int) -> str:
+        if source in SHIPPED_WEIGHTS:
+            return source
+        path = Path(source)
+        parts = [*path.parent.parts[-depth:], path.stem] if depth else [path.stem]
+        return "/".join(parts) or source
+
+    names = [name_at(s, 0) for s in models]
+    for depth in range(1, 8):
+        clashes = {n for n in names if names.count(n) > 1}
+        if not clashes:
+            break
+        names = [
+            name_at(s, depth) if n in clashes else n for s, n in zip(models, names, strict=True)
+        ]
+    return names
+
+
+def _check_output(
+    parser: argparse.ArgumentParser, option: str, value: str | None, args: argparse.Namespace
+) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_dir():
+        parser.error(f"{option} {value} is a folder; give a file name")
+    data = Path(args.data).resolve()
+    resolved = path.resolve()
+    if resolved.exists() and (resolved == data or data in resolved.parents):
+        parser.error(f"{option} {value} is a file of the dataset; inputs are never overwritten")
+    if any(resolved == Path(m).resolve() for m in args.model):
+        parser.error(f"{option} {value} is a model file; inputs are never overwritten")
+    if path.exists() and not args.force:
+        parser.error(f"{option} {value} exists (use --force to replace it)")
+    return path
+
+
+def eval_main(argv: Sequence[str]) -> int:
+    """Run ``deblur eval``; returns the exit code (argparse exits with 2 on usage errors)."""
+    from deblurgan.cli.restore import _log_to_stderr
+    from deblurgan.metrics import METRICS
+
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    metrics = None
+    if args.metrics is not None:
+        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown or not metrics:
+            parser.error(
+                f"--metrics: unknown {unknown or args.metrics!r}; valid: {', '.join(METRICS)}"
+            )
+    if (args.lpips_weights is None) != (args.lpips_backbone is None):
+        parser.error("LPIPS needs both --lpips-weights and --lpips-backbone")
+    if metrics is not None and "lpips" in metrics and args.lpips_weights is None:
+        parser.error("--metrics lpips needs --lpips-weights and --lpips-backbone")
+    if args.kernel_size % 2 == 0:
+        parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
+    csv_path = _check_output(parser, "--csv", args.csv, args)
+    json_path = _check_output(parser, "--json", args.json, args)
+    if csv_path is not None and json_path is not None and csv_path.resolve() == json_path.resolve():
+        parser.error("--csv and --json name the same file")
+    models: list[str] = list(args.model)
+    baselines: list[str] = list(dict.fromkeys(args.method))
+    if not models and not baselines:
+        models, baselines = ["default"], ["identity"]
+    if len(set(models)) != len(models):
+        parser.error("a --model is given twice")
+
+    with _log_to_stderr(args.quiet):
+        return _run(args, models, baselines, metrics, csv_path, json_path)
+
+
+def _run(
+    args: argparse.Namespace,
+    models: list[str],
+    baselines: list[str],
+    metrics: list[str] | None,
+    csv_path: Path | None,
+    json_path: Path | None,
+) -> int:
+    from deblurgan.inference.evaluation import (
+        CLASSICAL_METHODS,
+        classical_method,
+        evaluate,
+        generator_method,
+        identity_method,
+        load_eval_dataset,
+    )
+
+    needs_kernels = any(b in CLASSICAL_METHODS for b in baselines)
+    try:
+        dataset = load_eval_dataset(
+            args.data,
+            format=args.format,
+            split=args.split,
+            blur=args.blur,
+            order=args.order,
+            crop_size=args.crop_size,
+            sampler={"name": "trajectory", "kernel_size": args.kernel_size},
+            seed=args.seed,
+            kernels=needs_kernels,
+            limit=args.limit,
+        )
+    except (ValueError, OSError) as exc:
+        print(f"{_PROG}: error: {_dataset_error(exc)}", file=sys.stderr)
+        return 1
+
+    methods = []
+    try:
+        for baseline in baselines:
+            if baseline == "identity":
+                methods.append(identity_method())
+            else:
+                methods.append(
+                    classical_method(
+                        baseline,
+                        nsr=args.nsr,
+                        weight=args.weight,
+                        iterations=args.iterations,
+                        device=args.device,
+                    )
+                )
+        for source, name in zip(models, _unique_names(models), strict=True):
+            try:
+                methods.append(
+                    generator_method(
+                        source,
+                        name=name,
+                        device=args.device,
+                        precision=args.precision,
+                        tile_size=args.tile,
+                        tile_overlap=args.tile_overlap,
+                        threads=args.threads,
+                    )
+                )
+            except (ValueError, TypeError, OSError, RuntimeError) as exc:
+                raise ValueError(f"cannot load model {source!r}: {_one_line(exc)}") from exc
+        network = _lpips_network(args)
+    except (ValueError, TypeError, OSError, RuntimeError) as exc:
+        print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+    if not args.quiet:
+        names = ", ".join(m.name for m in methods)
+        print(
+            f"{_PROG}: {dataset.info['format']} dataset {args.data}: {len(dataset)} item(s); "
+            f"methods: {names}",
+            file=sys.stderr,
+        )
+    from tqdm import tqdm
+
+    show = not args.quiet and sys.stderr.isatty()
+    macs_size = (args.macs_size[1], args.macs_size[0]) if args.macs_size else None
+    with tqdm(
+        total=len(dataset), file=sys.stderr, disable=not show, unit="image", desc=_PROG
+    ) as bar:
+
+        def advance(index: int, name: str) -> None:
+            bar.set_postfix_str(name, refresh=False)
+            bar.update()
+
+        try:
+            result = evaluate(
+                methods,
+                dataset,
+                metrics=metrics,
+                shift=args.shift,
+                lpips_network=network,
+                macs_size=macs_size,
+                warmup=args.warmup,
+                quantize=args.quantize,
+                on_item=advance,
+            )
+        except ValueError as exc:
+            print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+
+    print(format_table(result))
+    if any(result.summaries[m.name].count for m in methods):
+        print("* best mean of each metric column")
+    sys.stdout.flush()
+    try:
+        if csv_path is not None:
+            result.to_csv(csv_path)
+        if json_path is not None:
+            result.to_json(json_path)
+    except OSError as exc:
+        print(f"{_PROG}: error: cannot write the results: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    for note in result.notes:
+        print(f"{_PROG}: note: {note}", file=sys.stderr)
+    if not result.rows:
+        print(f"{_PROG}: error: no image could be evaluated", file=sys.stderr)
+    if result.skipped:
+        print(f"{_PROG}: {len(result.skipped)} image(s) skipped:", file=sys.stderr)
+        for line in result.skipped:
+            print(line, file=sys.stderr)
+    return 1 if result.skipped or not result.rows else 0
+
+
+def _lpips_network(args: argparse.Namespace) -> Any:
+    if args.lpips_weights is None:
+        return None
+    from deblurgan.inference.deblurrer import resolve_device
+    from deblurgan.models.lpips import LPIPSNetwork
+
+    network = LPIPSNetwork(
+        args.lpips_net, lin_weights=args.lpips_weights, backbone_weights=args.lpips_backbone
+    )
+    return network.to(resolve_device(args.device))
