@@ -6,6 +6,9 @@ padding ever reaches the blurry crop) and adds Gaussian noise. Flips and quarter
 to the sharp window before blurring (so a returned kernel is the one used); colour jitter, last,
 to both images alike. Every random choice comes from a generator seeded by ``(seed, index)``: an
 item is the same in every epoch, process and DataLoader worker.
+
+The blur half ("sharp window with margin -> blur -> cut the margin -> noise -> jitter -> item") is
+:class:`PairSynthesizer`, shared with the other synthetic sources (dead leaves).
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ from deblurgan.data.transforms import (
 from deblurgan.data.validation import check_image, raise_if_problems
 from deblurgan.io import IMAGE_EXTENSIONS, read_image
 
-__all__ = ["GOPRO_SAMPLER", "SyntheticBlurDataset", "build_sampler", "list_image_files"]
+__all__ = [
+    "GOPRO_SAMPLER",
+    "PairSynthesizer",
+    "SyntheticBlurDataset",
+    "build_sampler",
+    "list_image_files",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +128,177 @@ def _to_uint8(rgb: Tensor) -> Tensor:
     return (rgb.clamp(0, 1) * 255).round().to(torch.uint8).contiguous()
 
 
+class PairSynthesizer:
+    """Turn a sharp window (the crop plus a blur margin on each side) into a training item.
+
+    The shared blur pipeline of the synthetic datasets: blur the window with a kernel from the
+    sampler (in linear light by default), cut the margin off (so the convolution's border padding
+    never reaches the crop), add Gaussian noise of a random level, apply colour jitter to both
+    images alike. With the ``"gopro"`` sampler the window goes through
+    :class:`~deblurgan.blur.GoProBlurSynthesizer` instead and is centre-cropped. Random numbers
+    are drawn in this order: the blur, the noise level, the noise, the jitter.
+
+    Args:
+        crop_size: side of the square crops returned.
+        sampler: blur sampler spec or object (see :func:`build_sampler`); default
+            ``"trajectory"``.
+        noise_std: range of the Gaussian noise standard deviation added to the blurry image.
+        jitter: colour jitter ``{"brightness": x, "contrast": x, "saturation": x}``.
+        linear_light: blur in linear light (sRGB decoded, blurred, re-encoded).
+        return_kernel: also return the blur kernel as ``"kernel"`` ``(k, k)``.
+
+    Attributes:
+        margin: pixels of context needed on each side of the crop.
+        window: side of the sharp window expected, ``crop_size + 2 * margin``.
+
+    Example:
+        >>> synth = PairSynthesizer(8, sampler={"name": "linear", "kernel_size": 5})
+        >>> synth.window
+        12
+        >>> item = synth(torch.rand(3, 12, 12), generator=torch.Generator(), name="x")
+        >>> item["blurry"].shape, item["sharp"].shape, item["name"]
+        (torch.Size([3, 8, 8]), torch.Size([3, 8, 8]), 'x')
+    """
+
+    def __init__(
+        self,
+        crop_size: int,
+        *,
+        sampler: Any = None,
+        noise_std: float | Sequence[float] = (0.0, 0.01),
+        jitter: Mapping[str, float] | None = None,
+        linear_light: bool = True,
+        return_kernel: bool = False,
+    ) -> None:
+        if not isinstance(crop_size, int) or isinstance(crop_size, bool) or crop_size < 1:
+            raise ValueError(f"crop_size must be a positive integer, got {crop_size!r}")
+        self.crop_size = crop_size
+        self.sampler = build_sampler(sampler)
+        self.gopro = isinstance(self.sampler, GoProBlurSynthesizer)
+        if self.gopro:
+            if return_kernel:
+                raise ValueError(
+                    "return_kernel=True needs a kernel sampler; the 'gopro' blur varies over the "
+                    "image and has no single kernel"
+                )
+            self.margin = _gopro_margin(self.sampler, crop_size)
+        else:
+            self.margin = int(self.sampler.kernel_size) // 2
+        self.noise_std = _range("noise_std", noise_std, low=0.0)
+        self.jitter = PairAugment(jitter=jitter).jitter  # validated amounts of the enabled parts
+        self.linear_light = bool(linear_light)
+        self.return_kernel = bool(return_kernel)
+
+    @property
+    def window(self) -> int:
+        """Side of the sharp window :meth:`__call__` expects: the crop plus both margins."""
+        return self.crop_size + 2 * self.margin
+
+    def __call__(self, region: Tensor, *, generator: torch.Generator, name: str) -> dict[str, Any]:
+        """Blur, crop, add noise and jitter: the item ``{"blurry", "sharp", "name"[, "kernel"]}``.
+
+        Shape:
+            - region: ``(3, window, window)``, RGB in [0, 1]
+            - blurry, sharp: ``(3, crop_size, crop_size)``; kernel: ``(k, k)``
+        """
+        if region.ndim != 3 or tuple(region.shape[-2:]) != (self.window, self.window):
+            raise ValueError(
+                f"the sharp window must be (3, {self.window}, {self.window}) (crop "
+                f"{self.crop_size} + margin 2x{self.margin}), got {tuple(region.shape)}"
+            )
+        kernel: Tensor | None = None
+        if self.gopro:
+            # Sub-frames are cut from inside the window; centre-crop what is left to the crop.
+            pair = self.sampler(region, generator=generator)
+            offset = (pair.blurry.shape[-1] - self.crop_size) // 2
+            inner = slice(offset, offset + self.crop_size)
+            blurry, sharp = pair.blurry[:, inner, inner], pair.sharp[:, inner, inner]
+        else:
+            kernel = self.sampler.sample(1, generator=generator).kernels[0]
+            light = srgb_to_linear(region) if self.linear_light else region
+            blurred = blur_image(light, kernel)
+            if self.linear_light:
+                blurred = linear_to_srgb(blurred)
+            # Cut the margin off: border padding of the convolution never reaches the crop.
+            inner = slice(self.margin, self.margin + self.crop_size)
+            blurry = blurred[:, inner, inner]
+            sharp = region[:, inner, inner]
+
+        u = float(torch.rand(1, generator=generator, dtype=torch.float64))
+        std = self.noise_std[0] + (self.noise_std[1] - self.noise_std[0]) * u
+        blurry = add_gaussian_noise(blurry, std, generator=generator)
+        if self.jitter:
+            blurry, sharp = random_colour_jitter_pair(
+                blurry, sharp, generator=generator, **self.jitter
+            )
+        item: dict[str, Any] = {
+            "blurry": blurry.contiguous().float(),
+            "sharp": sharp.contiguous().float(),
+            "name": name,
+        }
+        if self.return_kernel and kernel is not None:
+            item["kernel"] = kernel.float()
+        return item
+
+    def __repr__(self) -> str:
+        return (
+            f"PairSynthesizer(crop_size={self.crop_size}, sampler={self.sampler!r}, "
+            f"noise_std={self.noise_std}, jitter={self.jitter!r}, "
+            f"linear_light={self.linear_light}, return_kernel={self.return_kernel})"
+        )
+
+
+class _SynthesizedPairs(Dataset[dict[str, Any]]):
+    """Base of the datasets whose items come out of a :class:`PairSynthesizer`.
+
+    The blur settings are the synthesizer's; these read-only views keep them one attribute away.
+    """
+
+    synthesizer: PairSynthesizer
+
+    @property
+    def crop_size(self) -> int:
+        """Side of the square crops."""
+        return self.synthesizer.crop_size
+
+    @property
+    def sampler(self) -> Any:
+        """The blur sampler (or the GoPro-style synthesiser)."""
+        return self.synthesizer.sampler
+
+    @property
+    def gopro(self) -> bool:
+        """Whether the blur is the GoPro-style synthesis (no single kernel)."""
+        return self.synthesizer.gopro
+
+    @property
+    def margin(self) -> int:
+        """Pixels of context blurred on each side of the crop."""
+        return self.synthesizer.margin
+
+    @property
+    def noise_std(self) -> tuple[float, float]:
+        """Range of the noise standard deviation."""
+        return self.synthesizer.noise_std
+
+    @property
+    def jitter(self) -> dict[str, float]:
+        """The enabled colour-jitter amounts."""
+        return self.synthesizer.jitter
+
+    @property
+    def linear_light(self) -> bool:
+        """Whether the blur averages linear light."""
+        return self.synthesizer.linear_light
+
+    @property
+    def return_kernel(self) -> bool:
+        """Whether items carry their blur kernel."""
+        return self.synthesizer.return_kernel
+
+
 @DATASETS.register("synthetic")
-class SyntheticBlurDataset(Dataset[dict[str, Any]]):
+class SyntheticBlurDataset(_SynthesizedPairs):
     """Pairs ``(blurry, sharp)`` synthesised from a folder of sharp photos.
 
     Photos are decoded once at construction and kept as uint8 ``(3, H, W)`` tensors (a quarter of
@@ -190,31 +368,21 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
         cache: bool = True,
         return_kernel: bool = False,
     ) -> None:
-        if not isinstance(crop_size, int) or isinstance(crop_size, bool) or crop_size < 1:
-            raise ValueError(f"crop_size must be a positive integer, got {crop_size!r}")
-        self.crop_size = crop_size
-        self.sampler = build_sampler(sampler)
-        self.gopro = isinstance(self.sampler, GoProBlurSynthesizer)
-        if self.gopro:
-            if return_kernel:
-                raise ValueError(
-                    "return_kernel=True needs a kernel sampler; the 'gopro' blur varies over the "
-                    "image and has no single kernel"
-                )
-            self.margin = _gopro_margin(self.sampler, crop_size)
-        else:
-            self.margin = int(self.sampler.kernel_size) // 2
+        self.synthesizer = PairSynthesizer(
+            crop_size,
+            sampler=sampler,
+            noise_std=noise_std,
+            jitter=jitter,
+            linear_light=linear_light,
+            return_kernel=return_kernel,
+        )
         self.scale = _range("scale", scale, low=0.0)
         if self.scale[0] <= 0:
             raise ValueError(f"scale must be positive, got {scale!r}")
-        self.noise_std = _range("noise_std", noise_std, low=0.0)
         self.flip = bool(flip)
         self.rot90 = bool(rot90)
-        self.jitter = PairAugment(jitter=jitter).jitter  # validated amounts of the enabled parts
-        self.linear_light = bool(linear_light)
         self.seed = int(seed)
         self.cache = bool(cache)
-        self.return_kernel = bool(return_kernel)
 
         self.files = list_image_files(root, extensions=extensions, recursive=recursive)
         if not self.files:
@@ -309,36 +477,6 @@ class SyntheticBlurDataset(Dataset[dict[str, Any]]):
             turns = random_quarter_turns(window, window, generator=generator)
             region = torch.rot90(region, turns, dims=(-2, -1))
 
-        kernel: Tensor | None = None
-        if self.gopro:
-            # Sub-frames are cut from inside the window; centre-crop what is left to the crop.
-            pair = self.sampler(region, generator=generator)
-            offset = (pair.blurry.shape[-1] - self.crop_size) // 2
-            inner = slice(offset, offset + self.crop_size)
-            blurry, sharp = pair.blurry[:, inner, inner], pair.sharp[:, inner, inner]
-        else:
-            kernel = self.sampler.sample(1, generator=generator).kernels[0]
-            light = srgb_to_linear(region) if self.linear_light else region
-            blurred = blur_image(light, kernel)
-            if self.linear_light:
-                blurred = linear_to_srgb(blurred)
-            # Cut the margin off: border padding of the convolution never reaches the crop.
-            inner = slice(self.margin, self.margin + self.crop_size)
-            blurry = blurred[:, inner, inner]
-            sharp = region[:, inner, inner]
-
-        u = float(torch.rand(1, generator=generator, dtype=torch.float64))
-        std = self.noise_std[0] + (self.noise_std[1] - self.noise_std[0]) * u
-        blurry = add_gaussian_noise(blurry, std, generator=generator)
-        if self.jitter:
-            blurry, sharp = random_colour_jitter_pair(
-                blurry, sharp, generator=generator, **self.jitter
-            )
-        item: dict[str, Any] = {
-            "blurry": blurry.contiguous().float(),
-            "sharp": sharp.contiguous().float(),
-            "name": f"{self.files[photo_index].stem}_{index}",
-        }
-        if self.return_kernel and kernel is not None:
-            item["kernel"] = kernel.float()
-        return item
+        return self.synthesizer(
+            region, generator=generator, name=f"{self.files[photo_index].stem}_{index}"
+        )
