@@ -37,7 +37,7 @@ subcommands (give them first):
   deblur blur SRC OUT ...    synthesise a blurred/sharp dataset (GoPro layout) from photos or video
   deblur deconv BLURRY ...   classical non-blind deconvolution (Wiener, Tikhonov, Richardson-Lucy)
   deblur data check ROOT     check a dataset before training
-  deblur eval --data ROOT    score models and classical methods (PSNR, SSIM, MS-SSIM, FSIM, VIF, ...)
+  deblur eval --data ROOT    score models and baselines (PSNR, SSIM, MS-SSIM, FSIM, VIF, ...)
   deblur report RUNS_DIR     ablation table and plots of a sweep of training runs
   deblur compare IMAGE ...   side-by-side picture of several models, with a zoomed crop
 
