@@ -295,13 +295,21 @@ def format_table(result: Any) -> str:
 
 
 def _unique_names(models: Sequence[str]) -> list[str]:
-    """A display name per model: the shipped name or the file stem, with parents when equal."""
+    """A display name per model: the shipped name or the file stem, with parents when equal.
+
+    Example:
+        >>> _unique_names(["default", "runs/a/generator.safetensors", "b/x.pt", "c/x.pt"])
+        ['default', 'a', 'b/x', 'c/x']
+    """
     from deblurgan.models import SHIPPED_WEIGHTS
 
     def name_at(source: str, depth: int) -> str:
         if source in SHIPPED_WEIGHTS:
             return source
         path = Path(source)
+        if path.stem == "generator" and path.parent.name:
+            # A training run's export (<run>/generator.safetensors): the run names it.
+            path = path.parent
         parts = [*path.parent.parts[-depth:], path.stem] if depth else [path.stem]
         return "/".join(parts) or source
 
