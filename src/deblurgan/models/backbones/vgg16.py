@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from deblurgan.models.backbones._vgg import init_vgg_, vgg_feature_layers, vgg_layer_names
+
 __all__ = ["VGG16_LAYERS", "VGG16Features"]
 
 # Configuration D of the paper (Table 1): output channels per convolution, "M" for a max pool.
@@ -20,20 +22,7 @@ _CONFIG: tuple[int | str, ...] = (
 )  # fmt: skip
 
 
-def _layer_names() -> tuple[str, ...]:
-    names: list[str] = []
-    block, conv = 1, 1
-    for item in _CONFIG:
-        if item == "M":
-            names.append(f"pool{block}")
-            block, conv = block + 1, 1
-        else:
-            names += [f"conv{block}_{conv}", f"relu{block}_{conv}"]
-            conv += 1
-    return tuple(names)
-
-
-VGG16_LAYERS: tuple[str, ...] = _layer_names()
+VGG16_LAYERS: tuple[str, ...] = vgg_layer_names(_CONFIG)
 """Names of ``features`` children in order: ``VGG16_LAYERS[i]`` names ``features[i]``
 (``conv1_1``, ``relu1_1``, ..., ``pool5``; 31 entries)."""
 
@@ -62,25 +51,14 @@ class VGG16Features(nn.Module):
         super().__init__()
         if up_to not in VGG16_LAYERS:
             raise ValueError(f"unknown VGG16 layer {up_to!r}; valid: {', '.join(VGG16_LAYERS)}")
-        layers: list[nn.Module] = []
-        in_channels = 3
-        for item in _CONFIG:
-            if isinstance(item, str):
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers += [nn.Conv2d(in_channels, item, 3, padding=1), nn.ReLU(inplace=True)]
-                in_channels = item
+        layers = vgg_feature_layers(_CONFIG)
         self.up_to = up_to
         self.features = nn.Sequential(*layers[: VGG16_LAYERS.index(up_to) + 1])
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """torchvision's initialisation: Kaiming normal (fan-out, ReLU) weights, zero biases."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        """torchvision's initialisation (see :func:`init_vgg_`)."""
+        init_vgg_(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.features(x)

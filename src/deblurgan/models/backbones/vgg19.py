@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from deblurgan.models.backbones._vgg import init_vgg_, vgg_feature_layers, vgg_layer_names
+
 __all__ = ["VGG19", "VGG19_LAYERS"]
 
 # Configuration E of the paper (Table 1): output channels per convolution, "M" for a max pool.
@@ -23,20 +25,7 @@ _CONFIG: tuple[int | str, ...] = (
 )  # fmt: skip
 
 
-def _layer_names() -> tuple[str, ...]:
-    names: list[str] = []
-    block, conv = 1, 1
-    for item in _CONFIG:
-        if item == "M":
-            names.append(f"pool{block}")
-            block, conv = block + 1, 1
-        else:
-            names += [f"conv{block}_{conv}", f"relu{block}_{conv}"]
-            conv += 1
-    return tuple(names)
-
-
-VGG19_LAYERS: tuple[str, ...] = _layer_names()
+VGG19_LAYERS: tuple[str, ...] = vgg_layer_names(_CONFIG)
 """Names of ``features`` children in order: ``VGG19_LAYERS[i]`` names ``features[i]``
 (``conv1_1``, ``relu1_1``, ..., ``pool5``; 37 entries)."""
 
@@ -68,14 +57,7 @@ class VGG19(nn.Module):
         super().__init__()
         if up_to is not None and up_to not in VGG19_LAYERS:
             raise ValueError(f"unknown VGG19 layer {up_to!r}; valid: {', '.join(VGG19_LAYERS)}")
-        layers: list[nn.Module] = []
-        in_channels = 3
-        for item in _CONFIG:
-            if isinstance(item, str):
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers += [nn.Conv2d(in_channels, item, 3, padding=1), nn.ReLU(inplace=True)]
-                in_channels = item
+        layers = vgg_feature_layers(_CONFIG)
         self.up_to = up_to
         self.classifier: nn.Sequential | None = None
         if up_to is None:
@@ -95,15 +77,8 @@ class VGG19(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """torchvision's initialisation: Kaiming (fan-out, ReLU) convs, N(0, 0.01) linear layers."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        """torchvision's initialisation (see :func:`init_vgg_`)."""
+        init_vgg_(self)
 
     def extract(self, x: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
         """Activations of several named layers in one pass (for perceptual and style losses).
