@@ -38,7 +38,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +59,6 @@ __all__ = [
 _PROG = "deblur report"
 _NOISE = ("run_dir", "resume")
 _MISSING = object()
-_VERSION = re.compile(r"version_(\d+)$")
 #: The columns read from the CSV logs, after the varied settings.
 LOG_COLUMNS = (
     "val/psnr",
@@ -191,11 +189,6 @@ def varying_keys(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     return kept
 
 
-def _version_key(path: Path) -> tuple[int, str]:
-    match = _VERSION.match(path.parent.name)
-    return (int(match.group(1)) if match else -1, path.parent.name)
-
-
 def read_log_series(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[int, float]]]:
     """Every series of a run's CSV logs, ``{key: [(step, value), ...]}``, versions merged.
 
@@ -213,36 +206,13 @@ def read_log_series(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[int
         >>> read_log_series(run)
         {'val/psnr': [(9, 20.0), (19, 22.0)]}
     """
-    folder = Path(run_dir)
-    files = sorted(folder.glob("csv/version_*/metrics.csv"), key=_version_key)
-    merged: dict[str, dict[int, float]] = {}
-    for path in files:
-        rows: list[tuple[int, dict[str, float]]] = []
-        with path.open(newline="", encoding="utf-8") as file:
-            for row in csv.DictReader(file):
-                try:
-                    step = int(float(row.get("step") or ""))
-                except ValueError:
-                    continue
-                values = {}
-                for key, text in row.items():
-                    if key in (None, "step", "epoch") or not text:
-                        continue
-                    try:
-                        values[str(key)] = float(text)
-                    except ValueError:
-                        continue
-                rows.append((step, values))
-        if not rows:
-            continue
-        first = min(step for step, _ in rows)
-        for series in merged.values():
-            for step in [s for s in series if s >= first]:
-                del series[step]
-        for step, values in rows:
-            for key, value in values.items():
-                merged.setdefault(key, {})[step] = value
-    return {key: sorted(series.items()) for key, series in merged.items() if series}
+    from deblurgan.training.callbacks import read_metrics  # the reader the loss curves use
+
+    try:
+        series = read_metrics(run_dir)
+    except ValueError:  # no CSV logs in this run
+        return {}
+    return {key: list(zip(steps, values, strict=True)) for key, (steps, values) in series.items()}
 
 
 def _log_metrics(series: Mapping[str, list[tuple[int, float]]]) -> dict[str, float | int | None]:
@@ -426,18 +396,6 @@ def table_csv(records: Sequence[RunRecord]) -> str:
 
 
 # ---------------------------------------------------------------------------------- plots
-def _save_figure(figure: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            figure.savefig(file, format="png", dpi=100)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _quality_columns(metrics: Sequence[str]) -> list[str]:
     from deblurgan.metrics import METRICS
 
@@ -508,7 +466,9 @@ def plot_metrics(records: Sequence[RunRecord], path: str | os.PathLike[str]) -> 
     for index in range(len(columns), nrows * ncols):
         axes[index // ncols][index % ncols].set_visible(False)
     out = Path(path)
-    _save_figure(figure, out)
+    from deblurgan.training.callbacks import save_figure
+
+    save_figure(figure, out)
     return out
 
 

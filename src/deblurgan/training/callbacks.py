@@ -33,7 +33,14 @@ from torch import Tensor, nn
 from deblurgan.io import write_image
 from deblurgan.training.module import pad_to_multiple
 
-__all__ = ["BackboneWarmup", "LossCurves", "SampleGrid", "plot_loss_curves", "read_metrics"]
+__all__ = [
+    "BackboneWarmup",
+    "LossCurves",
+    "SampleGrid",
+    "plot_loss_curves",
+    "read_metrics",
+    "save_figure",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +317,7 @@ def _loss_keys(keys: list[str]) -> list[str]:
     return sorted(losses, key=order)
 
 
-def _save_figure(figure: Any, path: Path) -> None:
+def save_figure(figure: Any, path: Path) -> None:
     """Save a Matplotlib figure atomically: a temporary file in the same folder, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower()
@@ -419,7 +426,7 @@ def plot_loss_curves(
     val_ax.grid(alpha=0.3)
 
     out = Path(out_path)
-    _save_figure(figure, out)
+    save_figure(figure, out)
     return out
 
 
