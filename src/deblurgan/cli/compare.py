@@ -306,7 +306,7 @@ def _one_line(text: object) -> str:
 
 def compare_main(argv: Sequence[str]) -> int:
     """Run ``deblur compare``; returns the exit code (argparse exits with 2 on usage errors)."""
-    from deblurgan.cli.evaluate import _unique_names
+    from deblurgan.cli.shared import unique_names
     from deblurgan.io import WRITE_EXTENSIONS, ImageError, read_image
 
     parser = build_parser()
@@ -358,7 +358,7 @@ def compare_main(argv: Sequence[str]) -> int:
         from deblurgan.inference import Deblurrer
         from deblurgan.models import load_generator
 
-        for model, name in zip(args.model, _unique_names(args.model), strict=True):
+        for model, name in zip(args.model, unique_names(args.model), strict=True):
             try:
                 generator = load_generator(model)
             except (ValueError, OSError) as exc:

@@ -294,36 +294,6 @@ def format_table(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _unique_names(models: Sequence[str]) -> list[str]:
-    """A display name per model: the shipped name or the file stem, with parents when equal.
-
-    Example:
-        >>> _unique_names(["default", "runs/a/generator.safetensors", "b/x.pt", "c/x.pt"])
-        ['default', 'a', 'b/x', 'c/x']
-    """
-    from deblurgan.models import SHIPPED_WEIGHTS
-
-    def name_at(source: str, depth: int) -> str:
-        if source in SHIPPED_WEIGHTS:
-            return source
-        path = Path(source)
-        if path.stem == "generator" and path.parent.name:
-            # A training run's export (<run>/generator.safetensors): the run names it.
-            path = path.parent
-        parts = [*path.parent.parts[-depth:], path.stem] if depth else [path.stem]
-        return "/".join(parts) or source
-
-    names = [name_at(s, 0) for s in models]
-    for depth in range(1, 8):
-        clashes = {n for n in names if names.count(n) > 1}
-        if not clashes:
-            break
-        names = [
-            name_at(s, depth) if n in clashes else n for s, n in zip(models, names, strict=True)
-        ]
-    return names
-
-
 def _check_output(
     parser: argparse.ArgumentParser, option: str, value: str | None, args: argparse.Namespace
 ) -> Path | None:
@@ -345,7 +315,7 @@ def _check_output(
 
 def eval_main(argv: Sequence[str]) -> int:
     """Run ``deblur eval``; returns the exit code (argparse exits with 2 on usage errors)."""
-    from deblurgan.cli.restore import _log_to_stderr
+    from deblurgan.cli.shared import log_to_stderr
     from deblurgan.metrics import METRICS
 
     parser = build_parser()
@@ -375,7 +345,7 @@ def eval_main(argv: Sequence[str]) -> int:
     if len(set(models)) != len(models):
         parser.error("a --model is given twice")
 
-    with _log_to_stderr(args.quiet):
+    with log_to_stderr("deblur", args.quiet):
         return _run(args, models, baselines, metrics, csv_path, json_path)
 
 
@@ -429,7 +399,9 @@ def _run(
                         device=args.device,
                     )
                 )
-        for source, name in zip(models, _unique_names(models), strict=True):
+        from deblurgan.cli.shared import unique_names
+
+        for source, name in zip(models, unique_names(models), strict=True):
             try:
                 methods.append(
                     generator_method(

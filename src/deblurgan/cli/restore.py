@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deblurgan.cli.arguments import non_negative_int, positive_int, quality
+from deblurgan.cli.shared import log_to_stderr
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
@@ -255,24 +255,6 @@ def plan_jobs(
     return jobs
 
 
-@contextlib.contextmanager
-def _log_to_stderr(quiet: bool) -> Iterator[None]:
-    """Show the library's warnings (``deblurgan.*`` loggers) on stderr while the command runs."""
-    logger = logging.getLogger("deblurgan")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{_PROG}: %(levelname)s: %(message)s"))
-    handler.setLevel(logging.ERROR if quiet else logging.WARNING)
-    previous_level = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > handler.level:
-        logger.setLevel(handler.level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous_level)
-
-
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -328,7 +310,7 @@ def restore_main(argv: Sequence[str]) -> int:
         elif Path(output).exists() and not Path(output).is_dir():
             parser.error(f"-o {output} exists and is not a folder")
 
-    with _log_to_stderr(args.quiet):
+    with log_to_stderr(_PROG, args.quiet):
         try:
             deblurrer = _load(args)
         except ValueError as exc:
