@@ -6,6 +6,7 @@ import argparse
 import math
 
 __all__ = [
+    "add_running_options",
     "image_size",
     "non_negative_float",
     "non_negative_int",
@@ -93,3 +94,42 @@ def image_size(text: str) -> tuple[int, int]:
     if width < 1 or height < 1:
         raise argparse.ArgumentTypeError(f"width and height must be positive, got {text!r}")
     return width, height
+
+
+def add_running_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """How a generator runs, the same in every command that restores images.
+
+    ``--device``, ``--precision``, ``--tile-size``, ``--tile-overlap`` and ``--threads`` (the
+    keyword arguments of :class:`deblurgan.inference.Deblurrer`).
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_running_options(parser)
+        >>> args = parser.parse_args(["--tile-size", "512"])
+        >>> args.device, args.precision, args.tile_size, args.tile_overlap, args.threads
+        ('auto', 'fp32', 512, 64, None)
+    """
+    parser.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "fp16", "bf16"),
+        default="fp32",
+        help="fp16 needs CUDA; bf16 works on CUDA and CPU (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tile-size",
+        type=positive_int,
+        default=1024,
+        metavar="N",
+        help="run larger images in overlapping N x N tiles (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tile-overlap",
+        type=non_negative_int,
+        default=64,
+        metavar="N",
+        help="overlap between tiles, blended smoothly (default: %(default)s)",
+    )
+    parser.add_argument("--threads", type=positive_int, metavar="N", help="CPU threads for torch")

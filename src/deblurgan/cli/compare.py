@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from deblurgan.cli.arguments import non_negative_int, positive_int
+from deblurgan.cli.arguments import add_running_options, positive_int
 
 __all__ = [
     "GAP",
@@ -103,22 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-o", "--output", metavar="OUT", help="default: <stem>_compare.png")
     parser.add_argument("-f", "--force", action="store_true", help="replace an existing output")
-    parser.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--precision", choices=("fp32", "fp16", "bf16"), default="fp32", help="(default: fp32)"
-    )
-    parser.add_argument(
-        "--tile", type=positive_int, default=1024, metavar="N", help="tile size (default: 1024)"
-    )
-    parser.add_argument(
-        "--tile-overlap",
-        type=non_negative_int,
-        default=64,
-        metavar="N",
-        help="tile overlap (default: 64)",
-    )
+    add_running_options(parser)
     return parser
 
 
@@ -367,8 +352,9 @@ def compare_main(argv: Sequence[str]) -> int:
                 generator,
                 device=args.device,
                 precision=args.precision,
-                tile_size=args.tile,
+                tile_size=args.tile_size,
                 tile_overlap=args.tile_overlap,
+                threads=args.threads,
             )
             panels.append((name, deblurrer(blurry)))
     except (ValueError, TypeError, RuntimeError) as exc:

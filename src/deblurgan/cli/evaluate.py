@@ -32,7 +32,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deblurgan.cli.arguments import image_size, non_negative_int, positive_float, positive_int
+from deblurgan.cli.arguments import (
+    add_running_options,
+    image_size,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 __all__ = ["build_parser", "eval_main", "format_table"]
 
@@ -181,30 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     run = parser.add_argument_group("running")
-    run.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-    )
-    run.add_argument(
-        "--precision",
-        choices=("fp32", "fp16", "bf16"),
-        default="fp32",
-        help="generators' precision (default: %(default)s)",
-    )
-    run.add_argument(
-        "--tile",
-        type=positive_int,
-        default=1024,
-        metavar="N",
-        help="generators see tiles of at most N x N (default: %(default)s)",
-    )
-    run.add_argument(
-        "--tile-overlap",
-        type=non_negative_int,
-        default=64,
-        metavar="N",
-        help="overlap of neighbouring tiles (default: %(default)s)",
-    )
-    run.add_argument("--threads", type=positive_int, metavar="N", help="CPU threads for torch")
+    add_running_options(run)
 
     out = parser.add_argument_group("output")
     out.add_argument("--csv", metavar="PATH", help="write one row per image and method")
@@ -409,7 +392,7 @@ def _run(
                         name=name,
                         device=args.device,
                         precision=args.precision,
-                        tile_size=args.tile,
+                        tile_size=args.tile_size,
                         tile_overlap=args.tile_overlap,
                         threads=args.threads,
                     )

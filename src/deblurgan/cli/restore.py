@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deblurgan.cli.arguments import non_negative_int, positive_int, quality
+from deblurgan.cli.arguments import add_running_options, positive_int, quality
 from deblurgan.cli.shared import log_to_stderr
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
@@ -75,30 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="shipped weights name, checkpoint file (.safetensors, .pt) or http(s) URL "
         "(default: %(default)s; see 'deblur models')",
     )
-    parser.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--precision",
-        choices=("fp32", "fp16", "bf16"),
-        default="fp32",
-        help="fp16 needs CUDA; bf16 works on CUDA and CPU (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--tile-size",
-        type=positive_int,
-        default=1024,
-        metavar="N",
-        help="restore larger images in overlapping N x N tiles (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--tile-overlap",
-        type=non_negative_int,
-        default=64,
-        metavar="N",
-        help="overlap between tiles, blended smoothly (default: %(default)s)",
-    )
-    parser.add_argument("--threads", type=positive_int, metavar="N", help="CPU threads for torch")
+    add_running_options(parser)
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also restore images in subfolders"
     )
