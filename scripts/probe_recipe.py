@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dead-leaves", type=float, default=0.0, help="share of dead leaves")
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--loss", choices=["l1", "psnr"], default="l1")
+    parser.add_argument("--val-crops", type=int, default=32)
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             [train, leaves], weights=[1 - args.dead_leaves, args.dead_leaves], length=10**6
         )
     val = SyntheticBlurDataset(
-        args.data / "val", crop_size=256, length=32, sampler=SAMPLER, scale=(0.25, 0.5),
+        args.data / "val", crop_size=256, length=args.val_crops, sampler=SAMPLER, scale=(0.25, 0.5),
         flip=False, seed=1000003,
     )  # fmt: skip
     items = [val[i] for i in range(len(val))]
@@ -80,9 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     start, running = time.time(), 0.0
     for step in range(1, args.steps + 1):
         batch = next(batches)
-        loss = F.l1_loss(model(batch["blurry"]), batch["sharp"])
+        out = model(batch["blurry"])
+        if args.loss == "psnr":
+            mse = (out - batch["sharp"]).pow(2).mean(dim=(1, 2, 3))
+            loss = 10 * torch.log10(mse + 1e-8).mean() / 10
+        else:
+            loss = F.l1_loss(out, batch["sharp"])
         identity = F.l1_loss(batch["blurry"], batch["sharp"])
-        running = 0.98 * running + 0.02 * float(identity - loss.detach())
+        running = 0.98 * running + 0.02 * float(identity - F.l1_loss(out.detach(), batch["sharp"]))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -19,6 +19,7 @@ from deblurgan.losses import (
     CharbonnierLoss,
     EdgeLoss,
     FFTLoss,
+    PSNRLoss,
     SSIMLoss,
     WeightedLoss,
 )
@@ -78,6 +79,41 @@ def test_content_gradcheck_and_shape_check(name: str) -> None:
     )
     with pytest.raises(ValueError, match="same shape"):
         loss(restored, sharp[..., :2])
+
+
+def test_psnr_loss_is_minus_the_mean_per_image_psnr() -> None:
+    restored, sharp = _pair()
+    diff = restored.numpy().astype(np.float64) - sharp.numpy()
+    per_image = -10 * np.log10((diff**2).reshape(2, -1).mean(axis=1))
+    assert per_image[0] != pytest.approx(per_image[1])  # the mean of PSNRs, not PSNR of the mean
+    got = PSNRLoss(eps=1e-12)(restored, sharp)
+    assert got.item() == pytest.approx(-per_image.mean(), rel=1e-5)
+    from deblurgan.metrics import psnr
+
+    assert got.item() == pytest.approx(-float(psnr(restored, sharp).mean()), rel=1e-4)
+
+
+def test_psnr_loss_weighs_each_image_by_its_own_error() -> None:
+    # The same absolute error costs more on the image that is otherwise clean.
+    sharp = torch.zeros(2, 1, 4, 4)
+    restored = torch.zeros(2, 1, 4, 4, requires_grad=True)
+    with torch.no_grad():
+        restored[0] += 0.01
+        restored[1] += 0.1
+    PSNRLoss()(restored, sharp).backward()
+    assert restored.grad is not None
+    clean, rough = restored.grad[0, 0, 0, 0].item(), restored.grad[1, 0, 0, 0].item()
+    assert clean > 0 and rough > 0
+    assert clean / rough == pytest.approx(10, rel=1e-4)  # d log(MSE) / dx = 2 x / (n MSE)
+
+
+def test_psnr_loss_perfect_image_is_finite_and_needs_a_batch() -> None:
+    sharp = torch.rand(1, 3, 4, 4)
+    assert PSNRLoss(eps=1e-8)(sharp, sharp).item() == pytest.approx(-80.0)
+    with pytest.raises(ValueError, match="batch"):
+        PSNRLoss()(torch.zeros(4), torch.zeros(4))
+    with pytest.raises(ValueError, match="eps"):
+        PSNRLoss(eps=0)
 
 
 def test_charbonnier_rejects_bad_eps() -> None:
@@ -273,7 +309,8 @@ def test_every_content_config_builds_a_weighted_loss(
     sharp = torch.rand(1, 3, 32, 32, generator=g)
     outputs = [torch.rand(1, 3, 16, 16, generator=g), torch.rand(1, 3, 32, 32, generator=g)]
     total, parts = loss(outputs, sharp)
-    assert list(parts) == list(terms) and torch.isfinite(total) and total > 0
+    assert list(parts) == list(terms) and torch.isfinite(total)
+    assert total < 0 if set(terms) == {"psnr"} else total > 0  # the PSNR loss is -PSNR
 
 
 def test_recipe_weights() -> None:

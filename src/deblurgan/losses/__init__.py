@@ -22,6 +22,7 @@ from deblurgan.losses.content import (
     FFTLoss,
     L1Loss,
     MSELoss,
+    PSNRLoss,
     SSIMLoss,
 )
 from deblurgan.losses.diffaugment import DIFFAUGMENT_POLICIES, DiffAugment
@@ -47,6 +48,7 @@ __all__ = [
     "MSELoss",
     "MultiScaleLoss",
     "NonSaturatingLoss",
+    "PSNRLoss",
     "PerceptualLoss",
     "RelativisticAverageLSLoss",
     "SSIMLoss",

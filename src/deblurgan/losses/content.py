@@ -1,5 +1,7 @@
 """Content losses between the restored and the sharp image: L1, MSE, Charbonnier (Charbonnier et
-al., 1994; the smooth L1 of LapSRN and MPRNet), the FFT loss of MIMO-UNet (Cho et al., ICCV 2021),
+al., 1994; the smooth L1 of LapSRN and MPRNet), the PSNR loss of HINet and NAFNet (Chen et al.,
+CVPRW 2021, "HINet: Half Instance Normalization Network for Image Restoration"; ECCV 2022, "Simple
+Baselines for Image Restoration"), the FFT loss of MIMO-UNet (Cho et al., ICCV 2021),
 1 - SSIM (Wang et al., 2004) and the edge loss of MPRNet (Zamir et al., CVPR 2021).
 
 The feature losses (VGG perceptual, LPIPS) live in :mod:`deblurgan.losses.perceptual`.
@@ -16,7 +18,7 @@ from torch import Tensor, nn
 from deblurgan.losses.registries import CONTENT_LOSSES
 from deblurgan.metrics import ssim
 
-__all__ = ["CharbonnierLoss", "EdgeLoss", "FFTLoss", "L1Loss", "MSELoss", "SSIMLoss"]
+__all__ = ["CharbonnierLoss", "EdgeLoss", "FFTLoss", "L1Loss", "MSELoss", "PSNRLoss", "SSIMLoss"]
 
 
 def _check_pair(restored: Tensor, sharp: Tensor, name: str) -> None:
@@ -61,6 +63,47 @@ class MSELoss(nn.Module):
     def forward(self, restored: Tensor, sharp: Tensor) -> Tensor:
         _check_pair(restored, sharp, "mse")
         return (restored - sharp).square().mean()
+
+
+@CONTENT_LOSSES.register("psnr")
+class PSNRLoss(nn.Module):
+    """Negative PSNR per image, averaged over the batch: ``mean_i 10 log10(MSE_i + eps)`` (in dB).
+
+    The benchmarks average PSNR over images, and an image's PSNR is ``-10 log10(MSE)``, so this loss
+    is the metric itself: each image's error counts relative to its own MSE. A flat, nearly clean
+    crop weighs as much as a textured one, where L1 or MSE over the batch let the large errors of
+    textured crops drown it. HINet and NAFNet train with it (there scaled by 10 / ln 10 on the
+    natural log, which is the same number). The value is negative (``-PSNR`` with a peak of 1);
+    only its gradient matters.
+
+    Args:
+        eps: added to each image's MSE, so a perfect image gives ``10 log10(eps)`` and a finite
+            gradient (``1e-8``: 80 dB).
+
+    Shape:
+        - restored, sharp: :math:`(B, C, H, W)` (any equal shapes with a batch dimension first)
+        - output: scalar
+
+    Example:
+        >>> restored = torch.full((2, 3, 4, 4), 0.1)
+        >>> PSNRLoss()(restored, torch.zeros(2, 3, 4, 4))  # MSE 0.01 in both: -20 dB
+        tensor(-20.0000)
+    """
+
+    def __init__(self, *, eps: float = 1e-8) -> None:
+        super().__init__()
+        if not eps > 0:
+            raise ValueError(f"psnr: eps must be positive, got {eps}")
+        self.eps = float(eps)
+
+    def forward(self, restored: Tensor, sharp: Tensor) -> Tensor:
+        _check_pair(restored, sharp, "psnr")
+        if restored.ndim < 2:
+            raise ValueError(
+                f"psnr: needs a batch dimension first, got shape {tuple(restored.shape)}"
+            )
+        mse = (restored - sharp).square().flatten(1).mean(dim=1)
+        return 10 * torch.log10(mse + self.eps).mean()
 
 
 @CONTENT_LOSSES.register("charbonnier")
