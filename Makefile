@@ -29,8 +29,8 @@ demo: $(VENV)/.core
 test: $(VENV)/.dev lint importlint typecheck pytest
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts
 
 importlint: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
@@ -45,9 +45,10 @@ pytest: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/inference_speed.py
 
-## make wallpapers: the real photos the default model is trained on (Debian package, needs root)
+## make wallpapers: the real photos the default model is trained on (Debian packages, needs root)
+WALLPAPER_PACKAGES := plasma-workspace-wallpapers mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
 wallpapers:
-	@test -d /usr/share/wallpapers/Next || (apt-get update -qq && apt-get install -y -qq plasma-workspace-wallpapers)
+	@dpkg -s $(WALLPAPER_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends $(WALLPAPER_PACKAGES))
 
 ## make train-default: re-run the exact training of the shipped model (see src/deblurgan/weights/MODEL_CARD.md)
 train-default: $(VENV)/.dev wallpapers
