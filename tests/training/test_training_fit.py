@@ -126,6 +126,41 @@ def test_resume_refuses_another_architecture(tmp_path: Path, make_config) -> Non
         fit(make_config(tmp_path / "x", resume=str(tmp_path / "missing.ckpt")))
 
 
+def test_init_weights_starts_the_generator_from_a_saved_one(tmp_path: Path, make_config) -> None:
+    import lightning as L
+
+    first = fit(make_config(tmp_path / "a", trainer={"max_steps": 1}, data={"val": None}))
+
+    class AtStart(L.Callback):
+        def __init__(self) -> None:
+            self.state: dict[str, torch.Tensor] = {}
+
+        def on_train_start(self, trainer, module) -> None:  # type: ignore[no-untyped-def]
+            self.state = {k: v.clone() for k, v in module.generator.state_dict().items()}
+
+    cfg = make_config(
+        tmp_path / "b", trainer={"max_steps": 1}, data={"val": None}, init_weights=str(first)
+    )
+    at_start = AtStart()
+    second = fit(cfg, callbacks=[at_start])
+    saved = _generator_state(first)
+    assert at_start.state.keys() == saved.keys()
+    for key, value in saved.items():
+        assert torch.equal(at_start.state[key], value), key
+    # Only the weights came along: the new run counts its own steps and trains on from there.
+    assert load_generator(second).checkpoint_meta["steps"] == 1
+    assert any(not torch.equal(v, saved[k]) for k, v in _generator_state(second).items())
+
+    wider = {**make_config(None)["generator"], "num_filters": 16}
+    with pytest.raises(ValueError, match=r"init_weights=.*does not fit"):
+        fit(make_config(tmp_path / "c", generator=wider, init_weights=str(first)))
+    other = {"name": "resnet", "width": 4, "n_blocks": 1}
+    with pytest.raises(ValueError, match=r"holds a 'fpn_mobilenet' generator.*'resnet'"):
+        fit(make_config(tmp_path / "d", generator=other, init_weights=str(first)))
+    with pytest.raises(FileNotFoundError):
+        fit(make_config(tmp_path / "e", init_weights=str(tmp_path / "missing.safetensors")))
+
+
 def test_content_only_training_takes_one_optimiser_step_per_batch(
     tmp_path: Path, make_config
 ) -> None:

@@ -33,7 +33,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
-from deblurgan.models import build_generator, save_generator
+from deblurgan.models import build_generator, load_generator, save_generator
 from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid
 from deblurgan.training.datamodule import DeblurDataModule
 from deblurgan.training.module import GANModule
@@ -285,6 +285,33 @@ def _load_backbone(module: GANModule, path: str) -> None:
     logger.info("generator backbone initialised from %s", path)
 
 
+def _load_init(module: GANModule, source: str) -> None:
+    """Start the generator from a saved generator (fine-tuning): a path, URL or shipped name.
+
+    Only the generator's weights are taken; the optimisers, schedule and step count start anew
+    (``resume`` is what continues a run). The architecture and its settings must match.
+    """
+    loaded = load_generator(source)
+    spec = dict(getattr(loaded, "arch_spec", {}))
+    own = dict(getattr(module.generator, "arch_spec", {}))
+    if spec.get("name") != own.get("name"):
+        raise ValueError(
+            f"init_weights={source!r}: it holds a {spec.get('name')!r} generator, but this run "
+            f"trains {own.get('name')!r}; set generator= to match"
+        )
+    try:
+        module.generator.load_state_dict(loaded.state_dict())
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()[0]
+        raise ValueError(
+            f"init_weights={source!r}: its {spec} does not fit this run's {own} ({first}); "
+            "give the generator the same settings"
+        ) from None
+    if module.generator_ema is not None:
+        module.generator_ema.load_state_dict(module.generator.state_dict())
+    logger.info("generator initialised from %s", source)
+
+
 class _LastCheckpoint(L.Callback):
     """Write ``last.ckpt`` every ``every`` GAN steps and when training ends (atomic rename)."""
 
@@ -420,7 +447,9 @@ def fit(cfg: Mapping[str, Any] | DictConfig, *, callbacks: Sequence[L.Callback] 
         module = _build_module(config, settings)
         datamodule = _build_datamodule(config, module.micro_batches)
         if resume is not None:
-            _check_resume(resume, module)
+            _check_resume(resume, module)  # the checkpoint holds the weights: no init below
+        elif config.get("init_weights"):
+            _load_init(module, str(config["init_weights"]))
         elif config.get("backbone_weights"):
             _load_backbone(module, str(config["backbone_weights"]))
         return _run(config, settings, module, datamodule, run_dir, resume, list(callbacks))
