@@ -9,7 +9,9 @@ residual blocks without normalisation (as in MIMO-UNet, Cho et al., 2021, and NA
 2022), shuffled back to full resolution and added to the blurry input (a global residual: the
 network predicts the correction). Every pixel keeps a full-resolution path, the convolutions run
 on a quarter of the pixels, and the last layer starts at zero so the untrained model is the
-identity.
+identity. The output is clamped to [0, 1] with a straight-through gradient: a plain clamp passes no
+gradient where the output saturates, so one bad step that pushes every pixel out of range (seen at
+learning rate 1e-3) would leave the network stuck there for good.
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ class _ResBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.conv2(F.relu(self.conv1(x), inplace=True))
+
+
+def clamp_straight_through(x: Tensor) -> Tensor:
+    """``x.clamp(0, 1)`` forward; backward passes the gradient as if there were no clamp.
+
+    Example:
+        >>> import torch
+        >>> x = torch.tensor([-0.5, 0.5, 1.5], requires_grad=True)
+        >>> y = clamp_straight_through(x)
+        >>> y.detach().tolist(), torch.autograd.grad(y.sum(), x)[0].tolist()
+        ([0.0, 0.5, 1.0], [1.0, 1.0, 1.0])
+    """
+    return x + (x.clamp(0, 1) - x).detach()
 
 
 def _stage(channels: int, blocks: int) -> nn.Sequential:
@@ -92,4 +107,4 @@ class LiteUNetGenerator(nn.Module):
         y2 = self.dec2(self.up2(x3) + x2)
         y1 = self.dec1(self.up1(y2) + x1)
         correction = F.pixel_shuffle(self.tail(y1), 2)
-        return (blurry + correction).clamp(0, 1)
+        return clamp_straight_through(blurry + correction)
