@@ -63,7 +63,7 @@ class ShippedWeights:
 SHIPPED_WEIGHTS: dict[str, ShippedWeights] = {
     "default": ShippedWeights(
         file="default.safetensors",
-        description="light residual U-Net GAN for camera-shake blur, trained here; CPU-fast",
+        description="light residual U-Net for camera-shake blur (L1, EMA), trained here; CPU-fast",
     ),
 }
 """Weights shipped inside the package, by public name."""
