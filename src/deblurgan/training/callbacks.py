@@ -37,6 +37,7 @@ __all__ = [
     "BackboneWarmup",
     "LossCurves",
     "SampleGrid",
+    "gan_step",
     "plot_loss_curves",
     "read_metrics",
     "save_figure",
@@ -45,7 +46,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _gan_step(trainer: L.Trainer, pl_module: L.LightningModule) -> int:
+def gan_step(trainer: L.Trainer, pl_module: L.LightningModule) -> int:
     """GAN steps completed: the module's own count when it keeps one, else Lightning's."""
     steps = getattr(pl_module, "completed_steps", None)
     return int(steps) if isinstance(steps, int) else int(trainer.global_step)
@@ -161,12 +162,12 @@ class SampleGrid(L.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        step = _gan_step(trainer, pl_module)
+        step = gan_step(trainer, pl_module)
         if step % self.every == 0:
             self._write(trainer, pl_module, step)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._write(trainer, pl_module, _gan_step(trainer, pl_module))
+        self._write(trainer, pl_module, gan_step(trainer, pl_module))
 
     def grid(self, pl_module: L.LightningModule) -> Tensor:
         """The current grid ``(C, n * H, 3 * W)`` in [0, 1] of the kept batch, on the CPU."""
@@ -610,7 +611,7 @@ class BackboneWarmup(L.Callback):
     def on_train_batch_start(
         self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
     ) -> None:
-        step = _gan_step(trainer, pl_module)
+        step = gan_step(trainer, pl_module)
         if self.frozen_at(step):
             if not self.frozen:
                 self._freeze(pl_module)

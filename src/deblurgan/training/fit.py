@@ -34,7 +34,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from deblurgan.models import build_generator, load_generator, save_generator
-from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid
+from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid, gan_step
 from deblurgan.training.datamodule import DeblurDataModule
 from deblurgan.training.module import GANModule
 
@@ -342,8 +342,7 @@ class _LastCheckpoint(L.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        steps = getattr(pl_module, "completed_steps", trainer.global_step)
-        if steps % self.every == 0:
+        if gan_step(trainer, pl_module) % self.every == 0:
             self._save(trainer)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -365,7 +364,7 @@ class _ValidationRecord(L.Callback):
             for key, value in trainer.callback_metrics.items()
             if key.startswith("val/")
         }
-        self.step = getattr(pl_module, "completed_steps", trainer.global_step)
+        self.step = gan_step(trainer, pl_module)
 
     def state_dict(self) -> dict[str, Any]:
         return {"metrics": dict(self.metrics), "step": self.step}
