@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from deblurgan.data import DeadLeavesDataset, MixtureDataset, SyntheticBlurDataset
+from deblurgan.losses import CONTENT_LOSSES
 from deblurgan.metrics import psnr
 from deblurgan.models import build_generator
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dead-leaves", type=float, default=0.0, help="share of dead leaves")
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--loss", choices=["l1", "psnr"], default="l1")
+    parser.add_argument("--loss", default="l1", help="a content loss name: l1, psnr, ...")
     parser.add_argument("--val-crops", type=int, default=32)
     args = parser.parse_args(argv)
     torch.manual_seed(0)
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     base = float(psnr(val_blurry, val_sharp).mean())
     print(f"validation input PSNR {base:.3f} dB", flush=True)
 
+    criterion = CONTENT_LOSSES.build(args.loss)
     model = build_generator({"name": "lite_unet", "width": args.width, "blocks": args.blocks})
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
@@ -83,11 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     for step in range(1, args.steps + 1):
         batch = next(batches)
         out = model(batch["blurry"])
-        if args.loss == "psnr":
-            mse = (out - batch["sharp"]).pow(2).mean(dim=(1, 2, 3))
-            loss = 10 * torch.log10(mse + 1e-8).mean() / 10
-        else:
-            loss = F.l1_loss(out, batch["sharp"])
+        loss = criterion(out, batch["sharp"])
         identity = F.l1_loss(batch["blurry"], batch["sharp"])
         running = 0.98 * running + 0.02 * float(identity - F.l1_loss(out.detach(), batch["sharp"]))
         optimizer.zero_grad()
