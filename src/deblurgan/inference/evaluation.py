@@ -60,7 +60,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,7 +79,7 @@ from deblurgan.data.paired import PairedFolderDataset
 from deblurgan.data.synthetic import SyntheticBlurDataset
 from deblurgan.data.validation import DatasetError
 from deblurgan.inference.deblurrer import Deblurrer, resolve_device
-from deblurgan.io import read_image, rgb_to_grey
+from deblurgan.io import atomic_write_text, read_image, rgb_to_grey
 from deblurgan.metrics import METRICS, PairDistance, psnr
 from deblurgan.models.complexity import count_macs, generator_macs
 from deblurgan.models.registries import GENERATORS
@@ -868,33 +867,6 @@ def _finite(value: float | None) -> float | None:
 
 def _mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file beside it, then a rename.
-
-    Parent folders are created; the file appears complete or not at all.
-
-    Example:
-        >>> import tempfile
-        >>> target = Path(tempfile.mkdtemp()) / "sub" / "a.txt"
-        >>> atomic_write_text(target, "hi").read_text()
-        'hi'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """Pixels in and out: image files as float RGB tensors in [0, 1] (every mode, 8/16 bits, EXIF).
 
 ``read_image`` decodes a file (with a decompression-bomb guard), ``write_image`` encodes one
-atomically, ``find_images`` expands files, folders and glob patterns. Every failure that is the
-file's fault raises :class:`ImageError`, whose message is one line: ``"<path>: <problem>"``.
+atomically, ``find_images`` expands files, folders and glob patterns, and ``atomic_write`` is the
+one atomic writer every file the package writes goes through. Every failure that is the file's
+fault raises :class:`ImageError`, whose message is one line: ``"<path>: <problem>"``.
 """
 
+from deblurgan.io.atomic import atomic_write, atomic_write_text
 from deblurgan.io.errors import ImageError
 from deblurgan.io.image import (
     DEFAULT_MAX_PIXELS,
@@ -24,6 +26,8 @@ __all__ = [
     "WRITE_EXTENSIONS",
     "DecodedImage",
     "ImageError",
+    "atomic_write",
+    "atomic_write_text",
     "find_images",
     "image_to_tensor",
     "is_image_path",

@@ -15,7 +15,6 @@ import os
 import re
 import sys
 import threading
-import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from PIL import Image, ImageFile, TiffTags, UnidentifiedImageError
 from torch import Tensor
 
 from deblurgan.io._encode16 import write_png16, write_tiff16
+from deblurgan.io.atomic import atomic_write
 from deblurgan.io.errors import ImageError
 
 __all__ = [
@@ -778,32 +778,20 @@ def write_image(
 
 
 def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
-    """Run ``encode`` on a temporary file next to ``path``, then rename it over ``path``."""
+    """:func:`~deblurgan.io.atomic.atomic_write` with its failures as one-line ImageErrors."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImageError(
             path, f"cannot create folder {path.parent} ({exc.strerror or exc})"
         ) from exc
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        # O_EXCL: never clobber; mode 0o666 lets the umask decide permissions (as open() would).
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as exc:
-        raise ImageError(path, f"cannot write file ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            encode(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, ImageError):
-            raise
+        atomic_write(path, encode)
+    except ImageError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:  # what Pillow's encoders raise
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ImageError(path, f"cannot write file ({problem or type(exc).__name__})") from exc
         if isinstance(exc, (OSError, ValueError, KeyError)):  # what Pillow's encoders raise
             problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise ImageError(path, f"cannot write file ({problem or type(exc).__name__})") from exc

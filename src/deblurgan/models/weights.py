@@ -12,7 +12,6 @@ import importlib.resources
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import urlparse
 import torch
 from torch import Tensor, nn
 
+from deblurgan.io import atomic_write
 from deblurgan.models.registries import GENERATORS
 
 __all__ = [
@@ -157,37 +157,26 @@ def save_generator(
     except TypeError as exc:
         raise TypeError(f"arch_spec and meta must be JSON-serialisable: {exc}") from exc
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if suffix == ".safetensors":
-            from safetensors.torch import save_file
+    if suffix == ".safetensors":
+        from safetensors.torch import save
 
-            metadata = {
-                "format_version": str(FORMAT_VERSION),
-                "arch": name,
-                "arch_kwargs": kwargs_json,
-                "meta": meta_json,
-            }
-            save_file(state, tmp_name, metadata=metadata)
-        else:
-            checkpoint = {
-                "format_version": FORMAT_VERSION,
-                "arch": name,
-                "arch_kwargs": kwargs,
-                "state_dict": state,
-                "meta": json.loads(meta_json),
-            }
-            torch.save(checkpoint, tmp_name)
-        # mkstemp creates the file 0600; give it the permissions open() would (0666 less umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        metadata = {
+            "format_version": str(FORMAT_VERSION),
+            "arch": name,
+            "arch_kwargs": kwargs_json,
+            "meta": meta_json,
+        }
+        data = save(state, metadata=metadata)
+        atomic_write(path, lambda file: file.write(data))
+    else:
+        checkpoint = {
+            "format_version": FORMAT_VERSION,
+            "arch": name,
+            "arch_kwargs": kwargs,
+            "state_dict": state,
+            "meta": json.loads(meta_json),
+        }
+        atomic_write(path, lambda file: torch.save(checkpoint, file))
     logger.info("saved %s generator to %s", name, path)
     return path
 
