@@ -1,14 +1,17 @@
-"""CPU inference speed and memory: the shipped model against fpn_mobilenet and resnet.
+"""CPU inference speed and memory: the shipped model against fpn_mobilenet, resnet and MAXIM-3S.
 
 Each model runs in a fresh subprocess so that its peak memory (``ru_maxrss``) is its own: the
 worker reports the rise of its peak resident set size over its resident size just before the
 first forward pass (the activations and workspace of inference; the weights are loaded before).
 Times are the median of ``--runs`` timed passes under ``torch.inference_mode`` after
 ``--warmup`` untimed ones, on one ``--size`` image through :class:`deblurgan.inference.Deblurrer`
-(padding included, tiling off), with ``--threads`` torch threads.
+(padding included, tiling off unless ``--tile-size``), with ``--threads`` torch threads.
+Weights do not change the speed, so ``maxim`` times MAXIM-3S built untrained (no fetch needed).
 
     python benchmarks/inference_speed.py                      # 1280x720, 2 threads, 5 runs
     python benchmarks/inference_speed.py --size 640x360 --runs 3
+    python benchmarks/inference_speed.py --models fpn_mobilenet,maxim --runs 1 --warmup 0
+    python benchmarks/inference_speed.py --models fpn_mobilenet,maxim --runs 1 --tile-size 512
 """
 
 from __future__ import annotations
@@ -26,13 +29,16 @@ from typing import Any
 
 from deblurgan.cli.arguments import image_size, positive_int
 
-MODELS = ("shipped", "fpn_mobilenet", "resnet")
+MODELS = ("shipped", "fpn_mobilenet", "resnet", "maxim")
+DEFAULT_MODELS = ("shipped", "fpn_mobilenet", "resnet")
 BASELINE = "fpn_mobilenet"
 DESCRIPTIONS = {
     "shipped": 'load_generator("default"): the weights shipped in the package',
     "fpn_mobilenet": "DeblurGAN-v2 FPN-MobileNetV2 at the published width (defaults)",
     "resnet": "DeblurGAN ResNet generator, 9 blocks, width 64 (defaults)",
+    "maxim": "MAXIM-3S (maxim_3s, the architecture of `deblur -m maxim`), 22.2 M parameters",
 }
+_ARCHS = {"maxim": "maxim_3s"}
 
 
 def _peak_rss_bytes() -> int:
@@ -49,7 +55,7 @@ def _current_rss_bytes() -> int:
 
 
 def _worker(
-    name: str, width: int, height: int, runs: int, warmup: int, threads: int
+    name: str, width: int, height: int, runs: int, warmup: int, threads: int, tile_size: int
 ) -> dict[str, Any]:
     import torch
 
@@ -66,10 +72,15 @@ def _worker(
             }
         model = load_generator("default")
     else:
-        model = build_generator(name)
+        model = build_generator(_ARCHS.get(name, name))
     arch = getattr(model, "arch_spec", {"name": name})
+    tiled = 0 < tile_size < max(width, height)
     deblurrer = Deblurrer(
-        model, device="cpu", tile_size=max(width, height), tile_overlap=0, threads=threads
+        model,
+        device="cpu",
+        tile_size=tile_size if tiled else max(width, height),
+        tile_overlap=32 if tiled else 0,
+        threads=threads,
     )
     blurry = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     rss_before = _current_rss_bytes()
@@ -106,6 +117,8 @@ def _run_worker(name: str, args: argparse.Namespace) -> dict[str, Any]:
         str(args.warmup),
         "--threads",
         str(args.threads),
+        "--tile-size",
+        str(args.tile_size),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -126,9 +139,10 @@ def _print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> Non
     width, height = args.size
     import torch
 
+    tiles = f"tiles of {args.tile_size} px (overlap 32)" if args.tile_size else "whole frame"
     print(
-        f"CPU inference, {width}x{height}, {args.threads} thread(s), median of {args.runs} "
-        f"(after {args.warmup} warm-up), torch {torch.__version__}, "
+        f"CPU inference, {width}x{height}, {tiles}, {args.threads} thread(s), median of "
+        f"{args.runs} (after {args.warmup} warm-up), torch {torch.__version__}, "
         f"{platform.processor() or platform.machine()}"
     )
     base = next((r for r in results if r["name"] == BASELINE and "skipped" not in r), None)
@@ -162,8 +176,8 @@ def _print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> Non
         if "skipped" in r:
             print(f"note: {r['name']} skipped: {r['skipped']}")
     print("peak mem +: rise of the worker's peak RSS over its RSS before the first forward pass")
-    for name in MODELS:
-        print(f"  {name}: {DESCRIPTIONS[name]}")
+    for r in results:
+        print(f"  {r['name']}: {DESCRIPTIONS[r['name']]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,18 +188,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=positive_int, default=5, help="timed runs per model (5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (1)")
     parser.add_argument("--threads", type=positive_int, default=2, help="torch threads (2)")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
+    parser.add_argument(
+        "--tile-size", type=int, default=0, help="tile side in px (0: the whole frame at once)"
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help=f"comma-separated, from {', '.join(MODELS)} (default: {', '.join(DEFAULT_MODELS)})",
+    )
     parser.add_argument("--json", action="store_true", help="also print the raw results as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         width, height = args.size
-        print(json.dumps(_worker(args.worker, width, height, args.runs, args.warmup, args.threads)))
+        result = _worker(
+            args.worker, width, height, args.runs, args.warmup, args.threads, args.tile_size
+        )
+        print(json.dumps(result))
         return 0
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = sorted(set(names) - set(MODELS))
     if unknown:
         parser.error(f"unknown models {unknown}; choose from {', '.join(MODELS)}")
+    if BASELINE not in names:  # ratios need the baseline measured in the same run
+        names.insert(0, BASELINE)
     results = [_run_worker(name, args) for name in names]
     _print_table(results, args)
     if args.json:

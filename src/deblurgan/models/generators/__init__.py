@@ -9,6 +9,7 @@ from deblurgan.models.generators.fpn import (
     FPNMobileNetGenerator,
 )
 from deblurgan.models.generators.lite_unet import LiteUNetGenerator
+from deblurgan.models.generators.maxim import MAXIMGenerator
 from deblurgan.models.generators.mimo_unet import (
     MIMOUNetGenerator,
     MIMOUNetPlusGenerator,
@@ -26,6 +27,7 @@ __all__ = [
     "FPNMobileNetGenerator",
     "FeedbackGenerator",
     "LiteUNetGenerator",
+    "MAXIMGenerator",
     "MIMOUNetGenerator",
     "MIMOUNetPlusGenerator",
     "MIMOUNetPureGenerator",
