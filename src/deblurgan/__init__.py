@@ -52,18 +52,21 @@ def __getattr__(name: str) -> Any:
 def load_model(
     name_or_path: str | os.PathLike[str] = "default", *, device: str | torch.device = "cpu"
 ) -> nn.Module:
-    """Load a generator in eval mode: shipped weights by name, a checkpoint file, or a URL.
+    """Load a generator in eval mode: shipped or fetched weights by name, a file, or a URL.
 
     Args:
-        name_or_path: ``"default"`` (the shipped model; see ``deblur models``), a ``.safetensors``
-            / ``.pt`` / ``.pth`` checkpoint, or an http(s) URL (downloaded once, then cached).
+        name_or_path: ``"default"`` (the shipped model; see ``deblur models``), ``"maxim"``
+            (after ``deblur weights fetch maxim``), a ``.safetensors`` / ``.pt`` / ``.pth``
+            checkpoint, or an https URL (downloaded once into the cache, verified; see
+            :func:`deblurgan.io.download.download`).
         device: ``"cpu"``, ``"cuda"``, ``"auto"``, ...
 
     Returns:
         The generator: ``forward(blurry) -> restored`` on ``(B, 3, H, W)`` in [0, 1].
 
     Raises:
-        FileNotFoundError: no such file, or the shipped weights are missing from the install.
+        FileNotFoundError: no such file, the shipped weights are missing from the install, or
+            the named public weights are not fetched (the message names the command).
         ValueError: not a loadable generator checkpoint.
 
     Example:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +21,9 @@ from deblurgan.cli.compare import (
 from deblurgan.cli.main import main
 from deblurgan.io import write_image
 from deblurgan.models import build_generator, save_generator
+
+if TYPE_CHECKING:
+    from conftest import LocalServer
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +156,21 @@ def test_outputs_inputs_and_bad_files_are_refused(
     assert "differs" in capsys.readouterr().err
     assert main(["compare", str(files["blurry"]), "-m", str(tmp_path / "nope.pt")]) == 2
     assert not (files["root"] / "blurry_compare.png").exists()
+
+
+def test_model_urls_are_fetched_once_and_verified(
+    files: dict[str, Path],
+    tmp_path: Path,
+    http_server: LocalServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import hashlib
+
+    data = files["other"].read_bytes()
+    url = http_server.serve("/zoo/other.pt", data)
+    out = tmp_path / "figure.png"
+    base = ["compare", str(files["blurry"]), "-m", str(files["same"]), "-m", url, "-o", str(out)]
+    assert main([*base, "--sha256", "f" * 64]) == 2
+    assert "sha256 mismatch" in capsys.readouterr().err and not out.exists()
+    assert main([*base, "--sha256", hashlib.sha256(data).hexdigest()]) == 0
+    assert f"model {url}: using " in capsys.readouterr().err and out.is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -18,6 +19,9 @@ from deblurgan.cli.main import main
 from deblurgan.io import write_image
 from deblurgan.models import build_generator, save_generator
 from deblurgan.models.weights import shipped_weights_path
+
+if TYPE_CHECKING:
+    from conftest import LocalServer
 
 
 def _photos(height: int = 48, width: int = 64) -> list[torch.Tensor]:
@@ -351,3 +355,64 @@ def test_lpips_is_scored_with_given_weights(pairs: Path, tmp_path: Path) -> None
         sharp = read_image(pairs / "sharp" / f"{row['name']}.png").rgb[None]
         assert float(row["lpips"]) == pytest.approx(network(blurry, sharp).item(), rel=1e-5)
         assert float(row["lpips"]) > 0
+
+
+def test_lpips_needs_no_options_after_a_fetch(
+    pairs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safetensors.torch import save_file
+
+    from deblurgan.io import read_image
+    from deblurgan.models.fetch import lpips_weight_files, weights_dir
+    from deblurgan.models.lpips import LPIPSNetwork
+
+    base = ["eval", "--data", str(pairs), "--method", "identity", "--lpips-net", "alex", "-q"]
+    assert main([*base, "--metrics", "psnr,lpips"]) == 2
+    assert "run 'deblur weights fetch lpips'" in capsys.readouterr().err
+    # What 'deblur weights fetch lpips' leaves in the cache (random values: a wiring test).
+    source = LPIPSNetwork("alex")
+    lin = {k: v for k, v in source.state_dict().items() if k.startswith("lin")}
+    weights_dir().mkdir(parents=True)
+    save_file(lin, weights_dir() / "lpips_alex_v0.1.safetensors")
+    save_file(source.net.state_dict(), weights_dir() / "alexnet_imagenet.safetensors")
+    assert lpips_weight_files("alex") is not None
+    out = tmp_path / "rows.csv"
+    assert main([*base, "--metrics", "psnr,lpips", "--csv", str(out)]) == 0
+    network = LPIPSNetwork.pretrained("alex")
+    for row in _rows(out):
+        blurry = read_image(pairs / "blur" / f"{row['name']}.png").rgb[None]
+        sharp = read_image(pairs / "sharp" / f"{row['name']}.png").rgb[None]
+        assert float(row["lpips"]) == pytest.approx(network(blurry, sharp).item(), rel=1e-5)
+    # All metrics that apply now include lpips.
+    assert main([*base, "--csv", str(out), "--force"]) == 0
+    assert "lpips" in _rows(out)[0]
+
+
+def test_model_urls_are_named_by_their_url(
+    pairs: Path, tmp_path: Path, http_server: LocalServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hashlib
+
+    data = [
+        save_generator(
+            build_generator({"name": "resnet", "width": 4, "n_blocks": n}), tmp_path / f"{n}.pt"
+        ).read_bytes()
+        for n in (1, 2)
+    ]
+    url_a = http_server.serve("/a/generator.pt", data[0])
+    url_b = http_server.serve("/b/generator.pt", data[1])
+    sha_b = hashlib.sha256(data[1]).hexdigest()
+    base = ["eval", "--data", str(pairs), "--metrics", "psnr", "--json", str(tmp_path / "s.json")]
+    argv = [*base, "--model", url_a, "--model", url_b, "--sha256", "0" * 64, "--sha256", sha_b]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "sha256 mismatch" in err and err.count("\n") == 1
+    argv[-3] = hashlib.sha256(data[0]).hexdigest()
+    assert main(argv) == 0
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert set(summary["methods"]) == {"a", "b"}  # B is not A under B's name (issue 13)
+    assert summary["methods"]["a"]["params"] != summary["methods"]["b"]["params"]
+    capsys.readouterr()
+    two_for_one = ["--model", url_a, "--sha256", "0" * 64, "--sha256", "1" * 64]
+    assert main(["eval", "--data", str(pairs), *two_for_one]) == 2
+    assert "one per URL" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import os
 import sys
 import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -18,6 +19,9 @@ from deblurgan.cli.main import main
 from deblurgan.inference import Deblurrer
 from deblurgan.io import read_image, tensor_to_array, write_image
 from deblurgan.models import GENERATORS, build_generator, load_generator, save_generator
+
+if TYPE_CHECKING:
+    from conftest import LocalServer
 
 TINY = {"name": "fpn_mobilenet", "width_mult": 0.25, "num_filters": 8, "num_filters_fpn": 16}
 
@@ -371,3 +375,57 @@ def test_default_model_is_the_shipped_file(
     assert default["parameters"] == sum(p.numel() for p in build_generator(TINY).parameters())
     fpn = next(g for g in info["generators"] if g["name"] == "fpn_mobilenet")
     assert fpn["shipped_weights"] == ["default"]
+
+
+def test_model_url_with_sha256_says_which_cached_file_it_used(
+    tmp_path: Path, checkpoint: str, http_server: LocalServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(_rgb(32, 40, 5)).save(photo)
+    data = Path(checkpoint).read_bytes()
+    url = http_server.serve("/models/tiny.safetensors", data)
+    out = tmp_path / "out.png"
+    argv = ["--model", url, "--sha256", _sha(Path(checkpoint)), str(photo), "-o", str(out)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "using" in x)
+    cached = Path(line.split("using ")[1].split(" (")[0])
+    assert "downloaded now, sha256 checked" in line and cached.read_bytes() == data
+    expected = np.asarray(Image.open(out))
+    assert main([*argv, "--force"]) == 0  # the cache answers: no second request
+    assert "cached earlier" in capsys.readouterr().err
+    assert http_server.hits["/models/tiny.safetensors"] == 1
+    assert np.array_equal(np.asarray(Image.open(out)), expected)
+
+
+def test_model_url_failures_are_one_line_without_the_password(
+    tmp_path: Path, checkpoint: str, http_server: LocalServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(_rgb(32, 40, 5)).save(photo)
+    url = http_server.serve("/m/tiny.safetensors", Path(checkpoint).read_bytes())
+    secret = url.replace("http://", "http://ann:hunter2@")
+    cases = [
+        ([secret, "--sha256", "0" * 64], "sha256 mismatch"),
+        ([secret.replace("tiny", "gone")], "HTTP 404"),
+        (["http://example.org/m.safetensors"], "plain http is allowed only to a loopback host"),
+        ([url, "--sha256", "xyz"], "64 hexadecimal digits"),
+    ]
+    for model, message in cases:
+        assert main(["--model", *model, str(photo), "-o", str(tmp_path / "o.png")]) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err and "Traceback" not in captured.err
+        assert "hunter2" not in captured.err + captured.out
+        lines = [x for x in captured.err.splitlines() if not x.startswith(("usage:", " "))]
+        assert len(lines) == 1 and lines[0].startswith("deblur: error: ")
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_fetched_weights_name_their_fetch_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(_rgb(32, 40, 5)).save(photo)
+    assert main(["-m", "maxim", str(photo)]) == 2
+    err = capsys.readouterr().err
+    assert "run 'deblur weights fetch maxim'" in err and err.count("\n") == 1

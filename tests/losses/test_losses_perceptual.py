@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -173,3 +175,68 @@ def test_lpips_loss_options() -> None:
         LPIPSLoss(net="squeeze")
     with pytest.raises(ValueError, match="at least 16x16"):
         LPIPSLoss(net="vgg")(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8))
+
+
+def test_fetched_weights_are_the_default(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from deblurgan.models.backbones import VGG16Features
+    from deblurgan.models.fetch import weights_dir
+
+    with caplog.at_level(logging.WARNING):
+        LPIPSLoss(net="alex")
+        PerceptualLoss(net="vgg16", layer="relu1_2")
+    assert caplog.text.count("deblur weights fetch lpips") == 2
+    # What 'deblur weights fetch lpips' leaves in the cache (random values: a wiring test).
+    lin_path, trunk_path, source = _lpips_files(tmp_path)
+    folder = weights_dir()
+    folder.mkdir(parents=True)
+    save_file(torch.load(lin_path, weights_only=True), folder / "lpips_alex_v0.1.safetensors")
+    save_file(source.net.state_dict(), folder / "alexnet_imagenet.safetensors")
+    torch.manual_seed(5)
+    vgg16 = VGG16Features(up_to="relu5_3").state_dict()
+    save_file(dict(vgg16), folder / "vgg16_imagenet.safetensors")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        lpips = LPIPSLoss(net="alex")
+        perceptual = PerceptualLoss(net="vgg16", layer="relu3_3")
+    assert caplog.text == ""
+    torch.testing.assert_close(
+        lpips.network.lin2.weight, torch.load(lin_path)["lin2.model.1.weight"]
+    )
+    torch.testing.assert_close(perceptual.network.features[14].weight, vgg16["features.14.weight"])
+    # Explicit paths still win, and VGG19 is never stood in for by VGG16.
+    explicit = LPIPSLoss(net="alex", lin_weights=lin_path, backbone_weights=trunk_path)
+    torch.testing.assert_close(explicit.network.lin2.weight, lpips.network.lin2.weight)
+    with caplog.at_level(logging.WARNING):
+        PerceptualLoss(layer="relu1_2")
+    assert "without VGG19 weights" in caplog.text
+
+
+def test_vgg16_perceptual_options() -> None:
+    with pytest.raises(ValueError, match="net must be one of vgg19, vgg16"):
+        PerceptualLoss(net="vgg11")
+    with pytest.raises(ValueError, match="unknown VGG16 layer 'conv5_4'"):
+        PerceptualLoss(net="vgg16", layer="conv5_4")
+    loss = PerceptualLoss(net="vgg16", layer="conv3_3")
+    assert len(loss.network.features) == 15 and "net='vgg16'" in repr(loss)
+    assert CONTENT_LOSSES.build("perceptual", net="vgg16", layer="relu2_2").net_name == "vgg16"
+
+
+def test_real_vgg16_and_lpips_losses(
+    photo: np.ndarray,
+    real_weights_cache: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the fetched ImageNet VGG16 and LPIPS weights: both losses grow with blur."""
+    monkeypatch.setenv("DEBLURGAN_CACHE", str(real_weights_cache("lpips")))
+    image = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
+    image = F.avg_pool2d(image, 8)  # (1, 3, 64, 64)
+    blurred = [F.avg_pool2d(F.pad(image, (k // 2,) * 4, mode="reflect"), k, 1) for k in (3, 5, 9)]
+    perceptual = PerceptualLoss(net="vgg16", layer="relu2_2")
+    lpips = LPIPSLoss(net="vgg")
+    for loss in (perceptual, lpips):
+        with torch.inference_mode():
+            values = [loss(b, image).item() for b in blurred]
+            assert loss(image, image).item() == 0.0
+        assert 0 < values[0] < values[1] < values[2], values
+    expected = LPIPSNetwork.pretrained("vgg")(blurred[0], image)
+    torch.testing.assert_close(lpips(blurred[0], image), expected.mean())

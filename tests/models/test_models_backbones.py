@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
 from torch import nn
 
 from deblurgan.models.backbones import VGG19, VGG19_LAYERS, load_backbone_weights
+
+if TYPE_CHECKING:
+    from conftest import LocalServer
 
 
 def _count(module: nn.Module) -> int:
@@ -173,3 +177,26 @@ def test_inception_resnet_v2_valid_convolutions_and_slicing() -> None:
         InceptionResNetV2(up_to="mixed_8a")
     with pytest.raises(ValueError, match=r"blocks"):
         InceptionResNetV2(blocks=(1, 2))  # type: ignore[arg-type]
+
+
+def test_backbone_weights_by_url_go_through_the_downloader(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    import hashlib
+    import io
+
+    source = VGG19(up_to="relu1_2")
+    buffer = io.BytesIO()
+    torch.save(source.state_dict(), buffer)
+    url = http_server.serve("/vgg/vgg19.pth", buffer.getvalue())
+    target = VGG19(up_to="relu1_2")
+    sha = hashlib.sha256(buffer.getvalue()).hexdigest()
+    assert load_backbone_weights(target, url, sha256=sha) == []
+    torch.testing.assert_close(target.features[2].weight, source.features[2].weight)
+    load_backbone_weights(VGG19(up_to="relu1_2"), url, sha256=sha)  # cached: no second request
+    assert http_server.hits["/vgg/vgg19.pth"] == 1
+    page = http_server.serve("/vgg/page.pth", b"<!doctype html><p>rate limited</p>")
+    with pytest.raises(OSError, match="HTML page"):
+        load_backbone_weights(target, page)
+    with pytest.raises(ValueError, match="loopback"):
+        load_backbone_weights(target, "http://example.org/vgg19.pth")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -192,3 +194,49 @@ def test_bad_inputs_are_rejected() -> None:
         model(torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32))
     with pytest.raises(TypeError):
         LPIPSNetwork("alex", None)  # type: ignore[misc]
+
+
+def _gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = int(3 * sigma + 0.5)
+    t = torch.arange(-radius, radius + 1, dtype=image.dtype)
+    g = torch.exp(-(t**2) / (2 * sigma**2))
+    g = g / g.sum()
+    x = F.pad(image, (radius,) * 4, mode="reflect")
+    x = F.conv2d(x, g.view(1, 1, 1, -1).repeat(3, 1, 1, 1), groups=3)
+    return F.conv2d(x, g.view(1, 1, -1, 1).repeat(3, 1, 1, 1), groups=3)
+
+
+@pytest.mark.parametrize("net", ["vgg", "alex"])
+def test_real_weights_behave_like_lpips(
+    net: str, photo: np.ndarray, real_weights_cache: Callable[[str], Path]
+) -> None:
+    """The fetched LPIPS v0.1 (``deblur weights fetch lpips``; skipped outside CI when missing)
+    against its known behaviour on a natural photo: identical images 0, distances that grow with
+    blur and with noise, and a 1-pixel shift judged far closer than a blur that PSNR prefers."""
+    from deblurgan.metrics import psnr
+
+    model = LPIPSNetwork.pretrained(net, cache=real_weights_cache("lpips"))
+    assert all(bool((lin.weight >= 0).all()) for lin in model.lins)  # LPIPS clamps lin >= 0
+    image = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
+    image = F.avg_pool2d(image, 4)  # (1, 3, 128, 128)
+    g = torch.Generator().manual_seed(0)
+    distorted = {
+        "blur1": _gaussian_blur(image, 1.0),
+        "blur2": _gaussian_blur(image, 2.0),
+        "blur3": _gaussian_blur(image, 3.0),
+        "noise.02": (image + 0.02 * torch.randn(image.shape, generator=g)).clamp(0, 1),
+        "noise.05": (image + 0.05 * torch.randn(image.shape, generator=g)).clamp(0, 1),
+        "noise.10": (image + 0.10 * torch.randn(image.shape, generator=g)).clamp(0, 1),
+        "shift": image.roll(1, dims=-1),
+    }
+    batch = torch.cat(list(distorted.values()))
+    with torch.inference_mode():
+        d = dict(zip(distorted, model(batch, image.expand_as(batch)).tolist(), strict=True))
+        assert model(image, image).item() == 0.0
+        swapped = model(image.expand_as(batch), batch).tolist()
+    assert swapped == pytest.approx(list(d.values()), rel=1e-4)  # symmetric
+    assert 0 < d["blur1"] < d["blur2"] < d["blur3"] < 1
+    assert 0 < d["noise.02"] < d["noise.05"] < d["noise.10"] < 1
+    # PSNR ranks the 1-pixel shift worse than the blur of sigma 2; LPIPS, like people, does not.
+    assert psnr(distorted["shift"], image) < psnr(distorted["blur2"], image)
+    assert d["shift"] < d["blur1"] / 2

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import torch
@@ -24,6 +25,9 @@ from deblurgan.models import (
     save_generator,
 )
 from deblurgan.models import weights as weights_module
+
+if TYPE_CHECKING:
+    from conftest import LocalServer
 
 TINY_SPECS: dict[str, dict[str, Any]] = {
     name: {"name": name, **kwargs} for name, kwargs in TINY.items() if name in GENERATORS
@@ -210,19 +214,46 @@ def test_lightning_checkpoint_with_generator_hyperparameters(tmp_path: Path) -> 
         assert torch.equal(model(blurry), loaded(blurry))
 
 
-def test_url_is_read_from_the_hub_cache_without_network(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_urls_are_cached_by_the_whole_url_and_verified(
+    http_server: LocalServer, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    first = build_generator(TINY_SPECS["resnet"])
+    second = build_generator({"name": "resnet", "width": 8, "n_blocks": 1})
+    data = [
+        save_generator(m, tmp_path / f"{i}.safetensors").read_bytes()
+        for i, m in enumerate((first, second))
+    ]
+    url_a = http_server.serve("/a/generator.safetensors", data[0])
+    url_b = http_server.serve("/b/generator.safetensors", data[1])
+    # Same file name, two URLs: two models (issue 13: B used to load A from the cache).
+    assert load_generator(url_a).arch_spec == TINY_SPECS["resnet"]
+    assert load_generator(url_b).arch_spec["width"] == 8
+    assert load_generator(url_a).arch_spec == TINY_SPECS["resnet"]  # from the cache
+    assert http_server.hits["/a/generator.safetensors"] == 1
+    sha = hashlib.sha256(data[1]).hexdigest()
+    assert load_generator(url_b, sha256=sha).arch_spec["width"] == 8
+    with pytest.raises(OSError, match="sha256 mismatch"):
+        load_generator(url_a, sha256=sha)
+    with pytest.raises(ValueError, match="plain http is allowed only to a loopback host"):
+        load_generator("http://example.org/models/g.safetensors")
+    with pytest.raises(ValueError, match="sha256 applies to a URL"):
+        load_generator("default", sha256=sha)
+    assert not any((Path(torch.hub.get_dir()) / "checkpoints").glob("generator*"))
 
-    def no_network(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("must not download a cached file")
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
-    model = build_generator(TINY_SPECS["resnet"])
-    save_generator(model, tmp_path / "hub" / "checkpoints" / "tiny.safetensors")
-    loaded = load_generator("https://example.invalid/models/tiny.safetensors")
-    assert loaded.arch_spec == TINY_SPECS["resnet"]
+def test_fetched_weights_names_their_fetch_command() -> None:
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"^the maxim weights are not fetched yet: run "
+        r"'deblur weights fetch maxim'",
+    ):
+        load_generator("maxim")
+    with pytest.raises(
+        ValueError,
+        match=r"no weights are known for 'maxim_3s'; its public "
+        r"weights load as 'maxim'",
+    ):
+        load_generator("maxim_3s")
 
 
 def test_compiled_generator_saves_plain_keys(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from deblurgan.cli.arguments import add_running_options, positive_int
+from deblurgan.cli.shared import add_download_options, check_download_options
 
 __all__ = [
     "GAP",
@@ -77,9 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         action="append",
         required=True,
-        metavar="NAME|PATH",
-        help="shipped weights name or checkpoint file (repeatable; one panel each)",
+        metavar="NAME|PATH|URL",
+        help="shipped or fetched weights name, checkpoint file or https URL (repeatable; one "
+        "panel each)",
     )
+    add_download_options(parser)
     parser.add_argument("--sharp", metavar="PATH", help="the sharp reference: a panel, PSNR/SSIM")
     parser.add_argument(
         "--crop",
@@ -302,6 +305,7 @@ def compare_main(argv: Sequence[str]) -> int:
         parser.error(str(exc))
     if len(set(args.model)) != len(args.model):
         parser.error("a --model is given twice")
+    check_download_options(parser, args.model, args)
     source = Path(args.image)
     output = Path(args.output) if args.output else source.with_name(f"{source.stem}_compare.png")
     if output.suffix.lower() not in WRITE_EXTENSIONS:
@@ -340,14 +344,19 @@ def compare_main(argv: Sequence[str]) -> int:
 
     panels: list[tuple[str, Tensor]] = [("blurry", blurry)]
     try:
+        from deblurgan.cli.shared import fetch_model_sources
         from deblurgan.inference import Deblurrer
+        from deblurgan.io import redact_url
         from deblurgan.models import load_generator
 
-        for model, name in zip(args.model, unique_names(args.model), strict=True):
+        sources = fetch_model_sources(args.model, args, _PROG)
+        names = unique_names(args.model)
+        for model, local, name in zip(args.model, sources, names, strict=True):
             try:
-                generator = load_generator(model)
+                generator = load_generator(local)
             except (ValueError, OSError) as exc:
-                raise ValueError(f"cannot load model {model!r}: {_one_line(exc)}") from exc
+                shown = redact_url(model)
+                raise ValueError(f"cannot load model {shown!r}: {_one_line(exc)}") from exc
             deblurrer = Deblurrer(
                 generator,
                 device=args.device,
@@ -357,7 +366,7 @@ def compare_main(argv: Sequence[str]) -> int:
                 threads=args.threads,
             )
             panels.append((name, deblurrer(blurry)))
-    except (ValueError, TypeError, RuntimeError) as exc:
+    except (ValueError, TypeError, RuntimeError, OSError) as exc:
         print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     captions = None

@@ -14,7 +14,9 @@ sharp photos blurred by a known kernel). Images are evaluated whole. Classical m
 ``tikhonov``, ``richardson_lucy``) need each pair's kernel, ``<pair folder>/kernel/<stem>.png``
 (``deblur blur`` writes it) or the synthetic sampler's. The protocol is
 :mod:`deblurgan.inference.evaluation`: every metric of ``METRICS`` that applies (``lpips`` with
-``--lpips-weights`` and ``--lpips-backbone``), parameters, GMACs, median latency and peak memory.
+the weights of ``deblur weights fetch lpips``, or ``--lpips-weights`` and ``--lpips-backbone``),
+parameters, GMACs, median latency and peak memory. A ``--model URL`` is downloaded once into the
+cache and verified (``--sha256``).
 
 It prints one row per method (``*`` marks the best mean of each metric column), writes one CSV
 row per image and method (``--csv``) and a JSON summary (``--json``: each method's mean of each
@@ -39,6 +41,7 @@ from deblurgan.cli.arguments import (
     positive_float,
     positive_int,
 )
+from deblurgan.cli.shared import add_download_options, check_download_options
 
 __all__ = ["build_parser", "eval_main", "format_table"]
 
@@ -113,9 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         action="append",
         default=[],
-        metavar="NAME|PATH",
-        help="a generator: shipped weights name or checkpoint file (repeatable)",
+        metavar="NAME|PATH|URL",
+        help="a generator: shipped or fetched weights name, checkpoint file or https URL "
+        "(repeatable)",
     )
+    add_download_options(methods)
     methods.add_argument(
         "--method",
         action="append",
@@ -175,9 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="untimed calls of each method before timing (default: %(default)s)",
     )
-    protocol.add_argument("--lpips-weights", metavar="PATH", help="LPIPS lin weights (vgg.pth)")
     protocol.add_argument(
-        "--lpips-backbone", metavar="PATH", help="ImageNet weights of the LPIPS trunk (vgg16)"
+        "--lpips-weights",
+        metavar="PATH",
+        help="LPIPS lin weights (vgg.pth); default: those of 'deblur weights fetch lpips'",
+    )
+    protocol.add_argument(
+        "--lpips-backbone",
+        metavar="PATH",
+        help="ImageNet weights of the LPIPS trunk (vgg16); default: the fetched ones",
     )
     protocol.add_argument(
         "--lpips-net",
@@ -314,7 +325,13 @@ def eval_main(argv: Sequence[str]) -> int:
     if (args.lpips_weights is None) != (args.lpips_backbone is None):
         parser.error("LPIPS needs both --lpips-weights and --lpips-backbone")
     if metrics is not None and "lpips" in metrics and args.lpips_weights is None:
-        parser.error("--metrics lpips needs --lpips-weights and --lpips-backbone")
+        from deblurgan.models.fetch import lpips_weight_files
+
+        if lpips_weight_files(args.lpips_net) is None:
+            parser.error(
+                "--metrics lpips needs the LPIPS weights: run 'deblur weights fetch lpips' "
+                "(or give --lpips-weights and --lpips-backbone)"
+            )
     if args.kernel_size % 2 == 0:
         parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
     csv_path = _check_output(parser, "--csv", args.csv, args)
@@ -327,6 +344,7 @@ def eval_main(argv: Sequence[str]) -> int:
         models, baselines = ["default"], ["identity"]
     if len(set(models)) != len(models):
         parser.error("a --model is given twice")
+    check_download_options(parser, models, args)
 
     with log_to_stderr("deblur", args.quiet):
         return _run(args, models, baselines, metrics, csv_path, json_path)
@@ -382,9 +400,11 @@ def _run(
                         device=args.device,
                     )
                 )
-        from deblurgan.cli.shared import unique_names
+        from deblurgan.cli.shared import fetch_model_sources, unique_names
+        from deblurgan.io import redact_url
 
-        for source, name in zip(models, unique_names(models), strict=True):
+        sources = fetch_model_sources(models, args, _PROG, quiet=args.quiet)
+        for model, source, name in zip(models, sources, unique_names(models), strict=True):
             try:
                 methods.append(
                     generator_method(
@@ -398,7 +418,8 @@ def _run(
                     )
                 )
             except (ValueError, TypeError, OSError, RuntimeError) as exc:
-                raise ValueError(f"cannot load model {source!r}: {_one_line(exc)}") from exc
+                shown = redact_url(model)
+                raise ValueError(f"cannot load model {shown!r}: {_one_line(exc)}") from exc
         network = _lpips_network(args)
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
         print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
@@ -463,12 +484,17 @@ def _run(
 
 
 def _lpips_network(args: argparse.Namespace) -> Any:
-    if args.lpips_weights is None:
-        return None
+    """The LPIPS network of the given files, else of the fetched weights, else ``None``."""
     from deblurgan.inference.deblurrer import resolve_device
+    from deblurgan.models.fetch import lpips_weight_files
     from deblurgan.models.lpips import LPIPSNetwork
 
-    network = LPIPSNetwork(
-        args.lpips_net, lin_weights=args.lpips_weights, backbone_weights=args.lpips_backbone
-    )
+    if args.lpips_weights is not None:
+        network = LPIPSNetwork(
+            args.lpips_net, lin_weights=args.lpips_weights, backbone_weights=args.lpips_backbone
+        )
+    elif lpips_weight_files(args.lpips_net) is not None:
+        network = LPIPSNetwork.pretrained(args.lpips_net)
+    else:
+        return None
     return network.to(resolve_device(args.device))

@@ -56,6 +56,12 @@ def _compare(argv: list[str]) -> int:
     return compare_main(argv)
 
 
+def _weights(argv: list[str]) -> int:
+    from deblurgan.cli.weights import weights_main
+
+    return weights_main(argv)
+
+
 def _train(argv: list[str]) -> int:
     try:
         from deblurgan.training.cli import train_main
@@ -79,6 +85,7 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "eval": _eval,
     "report": _report,
     "compare": _compare,
+    "weights": _weights,
 }
 
 

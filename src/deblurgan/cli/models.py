@@ -1,4 +1,5 @@
-"""``deblur models``: the registered generators and the shipped weights, as a table or JSON."""
+"""``deblur models``: the registered generators, the shipped weights and the public weights that
+``deblur weights fetch`` converts (source, licence, size, whether fetched), as tables or JSON."""
 
 from __future__ import annotations
 
@@ -82,8 +83,11 @@ def _paper(name: str, constructor: Any) -> str | None:
 
 
 def _public_weights(name: str) -> str | None:
-    from deblurgan.models import convert
+    from deblurgan.models import FETCHABLE_WEIGHTS, convert
 
+    fetchable = [key for key, e in FETCHABLE_WEIGHTS.items() if e.generator == name]
+    if fetchable:
+        return f"{fetchable[0]} (deblur weights fetch {fetchable[0]})"
     entry = PUBLIC_WEIGHTS.get(name)
     return entry[1] if entry is not None and hasattr(convert, entry[0]) else None
 
@@ -101,11 +105,15 @@ def describe_models(size: tuple[int, int] = DEFAULT_SIZE) -> dict[str, Any]:
     Returns:
         ``{"size": [width, height], "generators": [{name, paper, parameters, macs, gmacs,
         size_multiple, shipped_weights, public_weights, weights_known}], "weights": [{name,
-        file, available, description, generator, arch_kwargs, parameters, error}]}``.
+        file, available, description, generator, arch_kwargs, parameters, error}],
+        "fetchable": [{name, description, source, package_sha256, package_size, licence,
+        converter, generator, fetched, files}]}``.
         ``shipped_weights`` lists the available shipped weights of that generator;
-        ``public_weights`` names the authors' checkpoint that converts onto it (or None);
-        ``weights_known`` is whether either exists; ``macs`` and ``gmacs`` are None (and a
-        warning is logged) for a generator that cannot be counted.
+        ``public_weights`` names the fetchable weights or the authors' checkpoint that converts
+        onto it (or None); ``weights_known`` is whether either exists; ``fetchable`` is
+        :func:`deblurgan.models.fetch.describe_fetchable` (``fetched``: in the cache now);
+        ``macs`` and ``gmacs`` are None (and a warning is logged) for a generator that cannot be
+        counted.
 
     Example:
         >>> info = describe_models(size=(64, 64))
@@ -144,7 +152,14 @@ def describe_models(size: tuple[int, int] = DEFAULT_SIZE) -> dict[str, Any]:
                 "weights_known": bool(shipped) or public is not None,
             }
         )
-    return {"size": [width, height], "generators": generators, "weights": weights}
+    from deblurgan.models.fetch import describe_fetchable
+
+    return {
+        "size": [width, height],
+        "generators": generators,
+        "weights": weights,
+        "fetchable": describe_fetchable(),
+    }
 
 
 def _millions(count: int | None) -> str:
@@ -166,7 +181,8 @@ def models_main(argv: list[str]) -> int:
         prog="deblur models",
         description="List the generator architectures (paper; parameters and multiply-"
         "accumulates at default settings; the size multiple inputs are padded to; whether "
-        "shipped or public weights are known) and the weights shipped in the package.",
+        "shipped or public weights are known), the weights shipped in the package, and the "
+        "public weights 'deblur weights fetch' converts (source, size, licence, fetched).",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -213,6 +229,21 @@ def models_main(argv: list[str]) -> int:
             [w["name"], w["generator"] or "-", _millions(w["parameters"]), status, w["description"]]
         )
     print(_table(rows))
+    print()
+    rows = [["fetchable weights", "generator", "status", "source", "size", "licence"]]
+    for f in info["fetchable"]:
+        rows.append(
+            [
+                f["name"],
+                f["generator"] or "-",
+                "fetched" if f["fetched"] else "not fetched",
+                f["source"],
+                f"{f['package_size'] / 1e6:.1f} MB",
+                f["licence"],
+            ]
+        )
+    print(_table(rows))
+    print("fetch with 'deblur weights fetch NAME'; 'deblur weights list' says where they are")
     for w in info["weights"]:
         if w["error"]:
             print(f"{w['name']}: {w['error']}", file=sys.stderr)

@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from deblurgan.cli.arguments import add_running_options, positive_int, quality
-from deblurgan.cli.shared import log_to_stderr
+from deblurgan.cli.shared import (
+    add_download_options,
+    check_download_options,
+    fetch_model_sources,
+    log_to_stderr,
+)
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
@@ -32,7 +37,8 @@ __all__ = ["Job", "build_parser", "plan_jobs", "restore_main"]
 _PROG = "deblur"
 _EPILOG = """\
 subcommands (give them first):
-  deblur models [--json]     generator architectures and shipped weights
+  deblur models [--json]     generator architectures, shipped and fetchable weights
+  deblur weights fetch NAME  fetch public weights into the cache (maxim, lpips)
   deblur train ...           train a model (needs the 'train' extra; see deblur train --help)
   deblur blur SRC OUT ...    synthesise a blurred/sharp dataset (GoPro layout) from photos or video
   deblur deconv BLURRY ...   classical non-blind deconvolution (Wiener, Tikhonov, Richardson-Lucy)
@@ -72,9 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-m",
         "--model",
         default="default",
-        help="shipped weights name, checkpoint file (.safetensors, .pt) or http(s) URL "
-        "(default: %(default)s; see 'deblur models')",
+        help="shipped weights name, fetched weights name (maxim, after 'deblur weights fetch "
+        "maxim'), checkpoint file (.safetensors, .pt) or https URL, downloaded once into the "
+        "cache and verified (default: %(default)s; see 'deblur models')",
     )
+    add_download_options(parser)
     add_running_options(parser)
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also restore images in subfolders"
@@ -246,13 +254,15 @@ def _describe_failure(source: Path, exc: BaseException) -> str:
 def _load(args: argparse.Namespace) -> Any:
     """The Deblurrer for the command's options; raises ValueError with a one-line reason."""
     from deblurgan.inference import Deblurrer
+    from deblurgan.io import redact_url
     from deblurgan.models import load_generator
 
     try:
-        model = load_generator(args.model)
+        (source,) = fetch_model_sources([args.model], args, _PROG, quiet=args.quiet)
+        model = load_generator(source)
     except Exception as exc:
         detail = _one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
-        raise ValueError(f"cannot load model {args.model!r}: {detail}") from exc
+        raise ValueError(f"cannot load model {redact_url(args.model)!r}: {detail}") from exc
     return Deblurrer(
         model,
         device=args.device,
@@ -267,6 +277,7 @@ def restore_main(argv: Sequence[str]) -> int:
     """Run the restore command; returns the exit code (argparse exits with 2 on usage errors)."""
     parser = build_parser()
     args = parser.parse_args(list(argv))
+    check_download_options(parser, [args.model], args)
     failures: list[str] = []
     output: str | None = args.output
     sources, skipped = _expand_inputs(
@@ -298,8 +309,10 @@ def restore_main(argv: Sequence[str]) -> int:
             arch = getattr(deblurrer.model, "arch_spec", {}).get(
                 "name", type(deblurrer.model).__name__
             )
+            from deblurgan.io import redact_url
+
             print(
-                f"{_PROG}: model {args.model} ({arch}) on {deblurrer.device}, "
+                f"{_PROG}: model {redact_url(args.model)} ({arch}) on {deblurrer.device}, "
                 f"{deblurrer.precision}; {len(jobs)} image(s) to restore",
                 file=sys.stderr,
             )

@@ -4,9 +4,21 @@
 atomically, ``find_images`` expands files, folders and glob patterns, and ``atomic_write`` is the
 one atomic writer every file the package writes goes through. Every failure that is the file's
 fault raises :class:`ImageError`, whose message is one line: ``"<path>: <problem>"``.
+
+Bytes from elsewhere: :func:`download` is the package's one downloader (a verified, bounded
+fetch into :func:`cache_dir`), :mod:`deblurgan.io.archive` unpacks a package safely and
+:mod:`deblurgan.io.numpy_pickle` reads pickled numpy weights without running code.
 """
 
 from deblurgan.io.atomic import atomic_write, atomic_write_text
+from deblurgan.io.download import (
+    DownloadError,
+    UnsafeURLError,
+    cache_dir,
+    download,
+    is_url,
+    redact_url,
+)
 from deblurgan.io.errors import ImageError
 from deblurgan.io.image import (
     DEFAULT_MAX_PIXELS,
@@ -25,13 +37,19 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "WRITE_EXTENSIONS",
     "DecodedImage",
+    "DownloadError",
     "ImageError",
+    "UnsafeURLError",
     "atomic_write",
     "atomic_write_text",
+    "cache_dir",
+    "download",
     "find_images",
     "image_to_tensor",
     "is_image_path",
+    "is_url",
     "read_image",
+    "redact_url",
     "rgb_to_grey",
     "tensor_to_array",
     "write_image",

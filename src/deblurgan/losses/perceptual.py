@@ -1,5 +1,10 @@
-"""Feature-space content losses: the VGG19 perceptual loss (Johnson, Alahi and Fei-Fei, ECCV 2016;
-DeblurGAN, Kupyn et al., CVPR 2018, on conv3_3) and LPIPS (Zhang et al., CVPR 2018).
+"""Feature-space content losses: the VGG perceptual loss (Johnson, Alahi and Fei-Fei, ECCV 2016;
+DeblurGAN, Kupyn et al., CVPR 2018, on VGG19 conv3_3) and LPIPS (Zhang et al., CVPR 2018).
+
+Real weights: ``deblur weights fetch lpips`` puts the LPIPS lin layers and the ImageNet VGG16
+and AlexNet features in the cache; :class:`LPIPSLoss` and ``PerceptualLoss(net="vgg16")`` then
+use them when no weight path is given. No ImageNet VGG19 weights are fetchable: the VGG19 loss
+still needs a torchvision ``vgg19`` file.
 
 Both run a frozen pretrained network. That network is held outside the loss's registered
 submodules (see :class:`FrozenNetworkLoss`): it is not in ``state_dict()`` (a training checkpoint
@@ -19,10 +24,23 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deblurgan.losses.registries import CONTENT_LOSSES
-from deblurgan.models.backbones import VGG19, VGG19_LAYERS, load_backbone_weights
+from deblurgan.models.backbones import (
+    VGG16_LAYERS,
+    VGG19,
+    VGG19_LAYERS,
+    VGG16Features,
+    load_backbone_weights,
+)
+from deblurgan.models.fetch import lpips_weight_files, vgg16_weight_file
 from deblurgan.models.lpips import LPIPS_NETS, LPIPSNetwork
 
-__all__ = ["PERCEPTUAL_LAYERS", "FrozenNetworkLoss", "LPIPSLoss", "PerceptualLoss"]
+__all__ = [
+    "PERCEPTUAL_LAYERS",
+    "PERCEPTUAL_NETS",
+    "FrozenNetworkLoss",
+    "LPIPSLoss",
+    "PerceptualLoss",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +49,12 @@ PERCEPTUAL_LAYERS: tuple[str, ...] = tuple(
 )
 """VGG19 layers a :class:`PerceptualLoss` can compare: ``conv1_1``, ``relu1_1``, ...,
 ``relu5_4`` (convolution outputs are taken before their ReLU)."""
+
+PERCEPTUAL_NETS: dict[str, tuple[str, ...]] = {
+    "vgg19": PERCEPTUAL_LAYERS,
+    "vgg16": tuple(name for name in VGG16_LAYERS if name.startswith(("conv", "relu"))),
+}
+"""The trunks of :class:`PerceptualLoss` and the layers each can compare."""
 
 _CRITERIA: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "mse": F.mse_loss,
@@ -87,14 +111,14 @@ class FrozenNetworkLoss(nn.Module):
 
 @CONTENT_LOSSES.register("perceptual")
 class PerceptualLoss(FrozenNetworkLoss):
-    """Distance between VGG19 features of the restored and the sharp image.
+    """Distance between VGG features of the restored and the sharp image.
 
-    ``criterion(phi(norm(restored)), phi(norm(sharp)))`` where ``phi`` is ImageNet VGG19 up to
-    ``layer`` and ``norm`` maps [0, 1] to ImageNet statistics. DeblurGAN uses ``conv3_3``
-    (``features[14]``, before its ReLU: ``conv_3_3_layer = 14`` in KupynOrest/DeblurGAN) with the
-    MSE and weight 100 (``configs/content/perceptual.yaml``); DeblurGAN-v2 the same features with
-    weight 0.006 next to 0.5 MSE (``mse_perceptual.yaml``). The sharp image's features are
-    computed without a graph (DeblurGAN's ``f_real.detach()``).
+    ``criterion(phi(norm(restored)), phi(norm(sharp)))`` where ``phi`` is ImageNet VGG19 (or
+    VGG16, ``net="vgg16"``) up to ``layer`` and ``norm`` maps [0, 1] to ImageNet statistics.
+    DeblurGAN uses ``conv3_3`` (``features[14]``, before its ReLU: ``conv_3_3_layer = 14`` in
+    KupynOrest/DeblurGAN) with the MSE and weight 100 (``configs/content/perceptual.yaml``);
+    DeblurGAN-v2 the same features with weight 0.006 next to 0.5 MSE (``mse_perceptual.yaml``).
+    The sharp image's features are computed without a graph (DeblurGAN's ``f_real.detach()``).
 
     Differences from the original code: DeblurGAN fed its [-1, 1] images to VGG without ImageNet
     normalisation, and DeblurGAN-v2 normalised only the first image of each batch; here every
@@ -103,13 +127,19 @@ class PerceptualLoss(FrozenNetworkLoss):
     Only the layers up to ``layer`` are built; the network is frozen and kept out of the state
     dict (:class:`FrozenNetworkLoss`). Inputs are cast to the network's dtype.
 
+    VGG16 (``net="vgg16"``) is the trunk whose real ImageNet weights are fetchable here
+    (``deblur weights fetch lpips``); it has the same layer names up to ``conv5_3`` and the
+    same ``conv3_3`` (``features[14]``) as VGG19, but it is not the network the papers used.
+
     Args:
-        layer: a name of :data:`PERCEPTUAL_LAYERS` (``conv3_3``, ``relu2_2``, ``conv5_4``, ...).
-        weights: a torchvision ``vgg19`` ImageNet state dict (``vgg19-dcbb9e9d.pth``; ``.pth``
-            read with ``torch.load(weights_only=True)`` or ``.safetensors``); every
-            ``features.N.*`` entry of the kept layers must be present, other entries are skipped.
-            ``None`` leaves random features and logs a warning (tests only).
+        layer: a layer of the trunk (``PERCEPTUAL_NETS[net]``: ``conv3_3``, ``relu2_2``, ...).
+        weights: a torchvision ``vgg19`` (``vgg16``) ImageNet state dict (``.pth`` read with
+            ``torch.load(weights_only=True)`` or ``.safetensors``); every ``features.N.*``
+            entry of the kept layers must be present, other entries are skipped. ``None``:
+            for ``vgg16`` the fetched weights when present; otherwise random features and a
+            warning (tests only).
         criterion: ``"mse"`` (DeblurGAN's) or ``"l1"``, averaged over all feature elements.
+        net: ``"vgg19"`` (the papers') or ``"vgg16"``.
 
     Shape:
         - restored, sharp: :math:`(B, 3, H, W)` in [0, 1]
@@ -131,24 +161,41 @@ class PerceptualLoss(FrozenNetworkLoss):
         layer: str = "conv3_3",
         weights: str | os.PathLike[str] | None = None,
         criterion: str = "mse",
+        net: str = "vgg19",
     ) -> None:
-        if layer not in PERCEPTUAL_LAYERS:
+        if net not in PERCEPTUAL_NETS:
             raise ValueError(
-                f"perceptual: unknown VGG19 layer {layer!r}; valid: {', '.join(PERCEPTUAL_LAYERS)}"
+                f"perceptual: net must be one of {', '.join(PERCEPTUAL_NETS)}, got {net!r}"
+            )
+        if layer not in PERCEPTUAL_NETS[net]:
+            raise ValueError(
+                f"perceptual: unknown {net.upper()} layer {layer!r}; valid: "
+                f"{', '.join(PERCEPTUAL_NETS[net])}"
             )
         if criterion not in _CRITERIA:
             raise ValueError(
                 f"perceptual: criterion must be one of {', '.join(_CRITERIA)}, got {criterion!r}"
             )
-        vgg = VGG19(up_to=layer)
+        vgg: nn.Module = VGG19(up_to=layer) if net == "vgg19" else VGG16Features(up_to=layer)
+        if weights is None and net == "vgg16":
+            weights = vgg16_weight_file()
+            if weights is not None:
+                logger.info("perceptual loss: the fetched ImageNet VGG16 weights %s", weights)
         if weights is not None:
             load_backbone_weights(vgg, weights)
+        elif net == "vgg16":
+            logger.warning(
+                "perceptual loss built without VGG16 weights: its features are random; run "
+                "'deblur weights fetch lpips' (ImageNet VGG16) or pass weights=<vgg16 state dict>"
+            )
         else:
             logger.warning(
                 "perceptual loss built without VGG19 weights: its features are random; pass "
-                "weights=<torchvision vgg19 state dict> for a meaningful loss"
+                "weights=<torchvision vgg19 state dict>, or use net='vgg16' with the ImageNet "
+                "VGG16 weights of 'deblur weights fetch lpips'"
             )
         super().__init__(vgg)
+        self.net_name = net
         self.layer = layer
         self.criterion = criterion
         mean = torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1)
@@ -157,7 +204,7 @@ class PerceptualLoss(FrozenNetworkLoss):
         self.register_buffer("std", std, persistent=False)
 
     def features(self, image: Tensor) -> Tensor:
-        """VGG19 features of ``layer`` for images in [0, 1].
+        """VGG features of ``layer`` for images in [0, 1].
 
         Shape:
             - image: :math:`(B, 3, H, W)`; output: :math:`(B, C, H / 2^k, W / 2^k)`
@@ -172,7 +219,7 @@ class PerceptualLoss(FrozenNetworkLoss):
         return _CRITERIA[self.criterion](self.features(restored), target)
 
     def extra_repr(self) -> str:
-        return f"layer={self.layer!r}, criterion={self.criterion!r}"
+        return f"net={self.net_name!r}, layer={self.layer!r}, criterion={self.criterion!r}"
 
 
 @CONTENT_LOSSES.register("lpips")
@@ -180,8 +227,9 @@ class LPIPSLoss(FrozenNetworkLoss):
     """The batch mean of the LPIPS distance (:class:`~deblurgan.models.lpips.LPIPSNetwork`).
 
     The network is frozen and kept out of the state dict (:class:`FrozenNetworkLoss`); gradients
-    flow to ``restored``. Without both weight files the distance is not LPIPS (a warning is
-    logged): use them for training.
+    flow to ``restored``. Without weight paths it uses the fetched weights (``deblur weights
+    fetch lpips``) when they are in the cache; without either, the distance is not LPIPS (a
+    warning is logged).
 
     Args:
         net: the trunk, ``"vgg"`` (VGG16; LPIPS's recommendation for a loss) or ``"alex"``.
@@ -208,6 +256,11 @@ class LPIPSLoss(FrozenNetworkLoss):
     ) -> None:
         if net not in LPIPS_NETS:
             raise ValueError(f"lpips: net must be one of {', '.join(LPIPS_NETS)}, got {net!r}")
+        if lin_weights is None and backbone_weights is None:
+            fetched = lpips_weight_files(net)
+            if fetched is not None:
+                lin_weights, backbone_weights = fetched
+                logger.info("LPIPS loss: the fetched weights %s, %s", *fetched)
         super().__init__(
             LPIPSNetwork(net, lin_weights=lin_weights, backbone_weights=backbone_weights)
         )

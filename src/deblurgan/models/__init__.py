@@ -4,11 +4,13 @@ Importing this package registers every architecture (the imports below are expli
 """
 
 from deblurgan.models import discriminators, generators  # noqa: F401  (registers them)
+from deblurgan.models.fetch import FETCHABLE_WEIGHTS, FetchableWeights, fetch_weights
 from deblurgan.models.registries import DISCRIMINATORS, GENERATORS
 from deblurgan.models.weights import (
     SHIPPED_WEIGHTS,
     ShippedWeights,
     build_generator,
+    generator_weights_path,
     load_generator,
     read_checkpoint,
     save_generator,
@@ -16,10 +18,14 @@ from deblurgan.models.weights import (
 
 __all__ = [
     "DISCRIMINATORS",
+    "FETCHABLE_WEIGHTS",
     "GENERATORS",
     "SHIPPED_WEIGHTS",
+    "FetchableWeights",
     "ShippedWeights",
     "build_generator",
+    "fetch_weights",
+    "generator_weights_path",
     "load_generator",
     "read_checkpoint",
     "save_generator",

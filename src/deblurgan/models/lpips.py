@@ -10,7 +10,9 @@ release) and the SqueezeNet trunk are not provided.
 
 Nothing downloads: the lin weights (``vgg.pth`` / ``alex.pth`` of the lpips package, keys
 ``lin0.model.1.weight`` ... ``lin4.model.1.weight``, shapes ``(1, C, 1, 1)``) and the trunk's
-torchvision ImageNet state dict (``features.N.weight``) are local files.
+torchvision ImageNet state dict (``features.N.weight``) are local files. ``deblur weights fetch
+lpips`` converts both, for both trunks, into the cache once; :meth:`LPIPSNetwork.pretrained`
+then builds the real metric without any path.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from deblurgan.models.backbones import (
     VGG16Features,
     load_backbone_weights,
 )
+from deblurgan.models.fetch import lpips_weight_files
 
 __all__ = ["LPIPS_NETS", "LPIPSNetwork", "NetLinLayer", "ScalingLayer", "normalize_channels"]
 
@@ -214,12 +217,43 @@ class LPIPSNetwork(nn.Module):
             missing.append("lin_weights (uncalibrated lin layers of ones)")
         if missing:
             logger.warning(
-                "LPIPSNetwork(net=%r) built without %s: its distances are not LPIPS",
+                "LPIPSNetwork(net=%r) built without %s: its distances are not LPIPS "
+                "(run 'deblur weights fetch lpips' and use LPIPSNetwork.pretrained)",
                 net,
                 " and ".join(missing),
             )
         self.requires_grad_(False)
         self.eval()
+
+    @classmethod
+    def pretrained(
+        cls, net: str = "vgg", *, cache: str | os.PathLike[str] | None = None
+    ) -> LPIPSNetwork:
+        """LPIPS v0.1 with the fetched ImageNet trunk and lin layers (``deblur weights fetch
+        lpips``).
+
+        Args:
+            net: ``"vgg"`` or ``"alex"``.
+            cache: the cache folder (default :func:`deblurgan.io.cache_dir`).
+
+        Raises:
+            FileNotFoundError: the weights are not fetched (the message names the command).
+
+        Example:
+            >>> LPIPSNetwork.pretrained("alex", cache="/nonexistent")
+            Traceback (most recent call last):
+            ...
+            FileNotFoundError: the LPIPS weights are not fetched: run 'deblur weights fetch \
+lpips' (or give lin_weights and backbone_weights)
+        """
+        files = lpips_weight_files(net, cache=cache)
+        if files is None:
+            raise FileNotFoundError(
+                "the LPIPS weights are not fetched: run 'deblur weights fetch lpips' "
+                "(or give lin_weights and backbone_weights)"
+            )
+        lin, trunk = files
+        return cls(net, lin_weights=lin, backbone_weights=trunk)
 
     def load_lin_weights(self, path: str | os.PathLike[str]) -> None:
         """Load the lin layers from a lpips weight file (entries other than ``lin*`` skipped).

