@@ -14,12 +14,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from deblurgan.models import build_generator
-from deblurgan.models.generators.maxim import (
-    MAXIMGenerator,
-    _GmlpLayer,
-    _nearest_downsample,
+from deblurgan.models.generators.maxim import MAXIMGenerator
+from deblurgan.models.generators.maxim_blocks import (
+    GmlpLayer,
     block_images,
     jax_resize,
+    nearest_downsample,
     unblock_images,
 )
 from deblurgan.models.tfjs import (
@@ -85,15 +85,15 @@ def test_jax_resize_downsampling_is_antialiased() -> None:
 
 def test_nearest_downsample_takes_block_centres() -> None:
     x = torch.rand(1, 16, 16, 2)
-    assert torch.equal(_nearest_downsample(x, 2), x[:, 1::2, 1::2])
-    assert torch.equal(_nearest_downsample(x, 4), x[:, 2::4, 2::4])
+    assert torch.equal(nearest_downsample(x, 2), x[:, 1::2, 1::2])
+    assert torch.equal(nearest_downsample(x, 4), x[:, 2::4, 2::4])
 
 
 @pytest.mark.parametrize("grid", [True, False])
 def test_gmlp_heads_mix_along_their_axis(grid: bool) -> None:
     """Grid head: a pixel reaches the same place in every cell; block head: its own block."""
     torch.manual_seed(0)
-    layer = _GmlpLayer(4, (2, 2), grid=grid, factor=2).eval()
+    layer = GmlpLayer(4, (2, 2), grid=grid, factor=2).eval()
     x = torch.rand(1, 8, 8, 4)
     y = x.clone()
     y[0, 1, 2] += torch.tensor([1.0, -2.0, 0.5, 3.0])  # (row 1, column 2); not a constant,
