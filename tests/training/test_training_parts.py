@@ -33,6 +33,20 @@ def test_lr_factor_by_hand() -> None:
     assert lr_factor(10**6, max_steps=None, warmup_steps=0) == 1.0
 
 
+def test_cosine_decay_follows_the_half_cosine() -> None:
+    import math
+
+    kwargs = {"max_steps": 20, "decay_start": 0.5, "min_lr_ratio": 0.1, "decay": "cosine"}
+    for step in range(0, 25):
+        progress = min(max(step - 10, 0) / 10, 1.0)
+        expected = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+        assert lr_factor(step, **kwargs) == pytest.approx(expected)
+    # warm-up still applies first
+    assert lr_factor(0, warmup_steps=4, **kwargs) == 0.25
+    with pytest.raises(ValueError, match="unknown learning-rate decay"):
+        lr_factor(3, max_steps=10, decay="step")
+
+
 def test_module_schedule_drives_both_optimisers() -> None:
     module = GANModule(
         TINY_RESNET,
@@ -138,6 +152,7 @@ def test_module_hparams_are_plain_and_rebuild_it() -> None:
         ({"generator": TINY_RESNET, "betas": (0.5, 1.0)}, ValueError, "betas"),
         ({"generator": TINY_RESNET, "max_steps": -5}, ValueError, "max_steps"),
         ({"generator": TINY_RESNET, "decay_start": 2.0}, ValueError, "decay_start"),
+        ({"generator": TINY_RESNET, "decay": "exp"}, ValueError, "learning-rate decay"),
         ({"generator": TINY_RESNET, "grad_clip": float("nan")}, ValueError, "grad_clip"),
         ({"generator": TINY_RESNET, "content": [1.0]}, TypeError, "content"),
         ({"generator": TINY_RESNET, "discriminator": "nope"}, KeyError, "valid names"),

@@ -62,6 +62,7 @@ PAPERS: dict[str, str] = {
     "deepdeblur": "Nah et al. 2017 (DeepDeblur)",
     "srgan": "Ledig et al. 2017 (SRGAN)",
     "lite_unet": "deblurgan (pixel-unshuffle U-Net)",
+    "maxim_3s": "Tu et al. 2022 (MAXIM-3S)",
 }
 
 # Public checkpoints of the original authors that deblurgan.models.convert maps onto ours:

@@ -84,6 +84,7 @@ _OPTIM_KEYS = (
     "warmup_steps",
     "decay_start",
     "min_lr_ratio",
+    "decay",
     "grad_clip",
     "ema_decay",
     "diffaugment",

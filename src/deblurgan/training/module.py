@@ -31,7 +31,7 @@ from deblurgan.losses import ADVERSARIAL_LOSSES, DiffAugment, WeightedLoss
 from deblurgan.metrics import psnr, ssim
 from deblurgan.models import DISCRIMINATORS, build_generator
 
-__all__ = ["OPTIMIZERS", "DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
+__all__ = ["DECAYS", "OPTIMIZERS", "DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ class DivergenceError(RuntimeError):
     """A loss became NaN or infinite; training stopped before the bad update was applied."""
 
 
+DECAYS = ("linear", "cosine")
+"""Shapes of the learning-rate decay of :func:`lr_factor`."""
+
+
 def lr_factor(
     step: int,
     *,
@@ -56,12 +60,15 @@ def lr_factor(
     warmup_steps: int = 0,
     decay_start: float = 0.5,
     min_lr_ratio: float = 1e-3,
+    decay: str = "linear",
 ) -> float:
-    """Learning-rate multiplier at GAN step ``step`` (0-based): warm-up, plateau, linear decay.
+    """Learning-rate multiplier at GAN step ``step`` (0-based): warm-up, plateau, decay.
 
     The factor rises linearly over ``warmup_steps`` (``(step + 1) / warmup_steps``), stays at 1,
-    then from ``decay_start * max_steps`` falls linearly to ``min_lr_ratio`` at ``max_steps``
-    (DeblurGAN-v2: constant for half the run, then linear decay to 1e-7 from 1e-4).
+    then from ``decay_start * max_steps`` falls to ``min_lr_ratio`` at ``max_steps``: linearly
+    (DeblurGAN-v2: constant for half the run, then linear decay to 1e-7 from 1e-4) or along a
+    half cosine (``decay="cosine"``, as NAFNet and HINet train: SGDR of Loshchilov and Hutter,
+    2017, without restarts).
 
     Args:
         step: GAN steps completed before this one.
@@ -69,12 +76,18 @@ def lr_factor(
         warmup_steps: steps of linear warm-up (0 for none).
         decay_start: fraction of ``max_steps`` at which the decay starts, in [0, 1].
         min_lr_ratio: the factor reached at ``max_steps``, in [0, 1].
+        decay: ``"linear"`` or ``"cosine"`` (see :data:`DECAYS`).
 
     Example:
         >>> [lr_factor(s, max_steps=10, warmup_steps=2, decay_start=0.5, min_lr_ratio=0.0)
         ...  for s in (0, 1, 4, 5, 8, 10)]
         [0.5, 1.0, 1.0, 1.0, 0.4, 0.0]
+        >>> [round(lr_factor(s, max_steps=4, decay_start=0.0, min_lr_ratio=0.0, decay="cosine"), 3)
+        ...  for s in range(5)]
+        [1.0, 0.854, 0.5, 0.146, 0.0]
     """
+    if decay not in DECAYS:
+        raise ValueError(f"unknown learning-rate decay {decay!r}; valid: {', '.join(DECAYS)}")
     factor = 1.0
     if warmup_steps > 0 and step < warmup_steps:
         factor = (step + 1) / warmup_steps
@@ -82,7 +95,11 @@ def lr_factor(
         start = round(decay_start * max_steps)
         if step >= start:
             progress = min(1.0, (step - start) / max(1, max_steps - start))
-            factor = min(factor, 1.0 - (1.0 - min_lr_ratio) * progress)
+            if decay == "cosine":
+                fall = 0.5 * (1.0 - math.cos(math.pi * progress))
+            else:
+                fall = progress
+            factor = min(factor, 1.0 - (1.0 - min_lr_ratio) * fall)
     return factor
 
 
@@ -187,6 +204,7 @@ class GANModule(L.LightningModule):
         warmup_steps: GAN steps of linear learning-rate warm-up.
         decay_start: fraction of ``max_steps`` after which the learning rates decay.
         min_lr_ratio: learning-rate factor reached at ``max_steps``.
+        decay: ``"linear"`` or ``"cosine"`` decay of the learning rates (:func:`lr_factor`).
         grad_clip: clip each network's gradient norm to this (``None``: no clipping).
         accumulate: micro-batches whose gradients are summed into each update.
         ema_decay: decay of the generator's weight average, e.g. 0.999 (``None``: no average).
@@ -224,6 +242,7 @@ class GANModule(L.LightningModule):
         warmup_steps: int = 0,
         decay_start: float = 0.5,
         min_lr_ratio: float = 1e-3,
+        decay: str = "linear",
         grad_clip: float | None = None,
         accumulate: int = 1,
         ema_decay: float | None = None,
@@ -247,6 +266,8 @@ class GANModule(L.LightningModule):
             raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
         for beta in betas_list:
             _number("betas", beta, low=0.0, high=1.0 - 1e-12)
+        if decay not in DECAYS:
+            raise ValueError(f"unknown learning-rate decay {decay!r}; valid: {', '.join(DECAYS)}")
         if optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"unknown optimizer {optimizer!r}; valid: {', '.join(sorted(OPTIMIZERS))}"
@@ -273,6 +294,7 @@ class GANModule(L.LightningModule):
             "warmup_steps": _count("warmup_steps", warmup_steps),
             "decay_start": _number("decay_start", decay_start, low=0.0, high=1.0),
             "min_lr_ratio": _number("min_lr_ratio", min_lr_ratio, low=0.0, high=1.0),
+            "decay": decay,
             "grad_clip": None if grad_clip is None else _number("grad_clip", grad_clip, low=0.0),
             "accumulate": accumulate_count,
             "ema_decay": (
@@ -353,6 +375,7 @@ class GANModule(L.LightningModule):
                 warmup_steps=hp["warmup_steps"],
                 decay_start=hp["decay_start"],
                 min_lr_ratio=hp["min_lr_ratio"],
+                decay=hp.get("decay", "linear"),  # checkpoints before the option: linear
             )
 
         optimizers = [self._optimizer(self.generator.parameters(), hp["lr_g"])]
