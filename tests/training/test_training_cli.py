@@ -51,6 +51,13 @@ def test_train_main_single_run(tmp_path: Path, photo_dir: Path, capsys) -> None:
     model = load_generator(run_dir / "generator.safetensors")
     assert model.checkpoint_meta["recipe"]["data"]["root"] == str(photo_dir)
 
+    # The same run_dir again without resume= is refused in one line, the run left as it was.
+    exported = (run_dir / "generator.safetensors").read_bytes()
+    code = train_main([*TINY, f"data.root={photo_dir}", f"run_dir={run_dir}"])
+    assert code == 1
+    assert "holds an earlier run" in capsys.readouterr().err
+    assert (run_dir / "generator.safetensors").read_bytes() == exported
+
     # resume=PATH continues in the checkpoint's own run folder.
     last = run_dir / "checkpoints" / "last.ckpt"
     code = train_main([*TINY, f"data.root={photo_dir}", "trainer.max_steps=3", f"resume={last}"])

@@ -231,3 +231,18 @@ def test_fit_reports_missing_values(tmp_path: Path, make_config) -> None:
     cfg["data"]["train"]["root"] = "???"
     with pytest.raises(ValueError, match=r"missing required setting\(s\) data.train.root"):
         fit(cfg)
+
+
+def test_a_new_run_never_replaces_an_earlier_one(tmp_path: Path, make_config) -> None:
+    run_dir = tmp_path / "run"
+    fit(make_config(run_dir, trainer={"max_steps": 1}, data={"val": None}))
+    before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*") if p.is_file()}
+    with pytest.raises(ValueError, match=r"holds an earlier run .*resume=.*overwrite=true"):
+        fit(make_config(run_dir, trainer={"max_steps": 1}, data={"val": None}))
+    after = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*") if p.is_file()}
+    assert after == before  # nothing written, nothing removed
+    # overwrite=true clears the earlier run first: no stale best.ckpt, one CSV version
+    (run_dir / "stale.txt").write_text("from the earlier run")
+    fit(make_config(run_dir, trainer={"max_steps": 1}, data={"val": None}, overwrite=True))
+    assert not (run_dir / "stale.txt").exists()
+    assert sorted(p.name for p in (run_dir / "csv").iterdir()) == ["version_0"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid,
 from deblurgan.training.datamodule import DeblurDataModule
 from deblurgan.training.module import GANModule
 
-__all__ = ["GENERATOR_FILE", "fit", "resolve_run_dir"]
+__all__ = ["GENERATOR_FILE", "claim_run_dir", "fit", "resolve_run_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,57 @@ def resolve_run_dir(
         folder = Path(resume).parent
         return folder.parent if folder.name == "checkpoints" else folder
     return Path("runs") / (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+
+
+# What Hydra writes into the run folder of the launch itself, before fit() runs.
+_LAUNCH_FILES = frozenset({".hydra", "train.log"})
+
+
+def claim_run_dir(run_dir: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Refuse to start a new run in a folder that holds an earlier one, or clear it.
+
+    A new run would replace ``last.ckpt``, ``generator.safetensors`` and ``config.yaml`` and
+    leave the old ``best.ckpt``: a folder of two runs. Hydra's record of the current launch
+    (``.hydra/``, ``train.log``) does not count.
+
+    Args:
+        run_dir: the run folder.
+        overwrite: delete the earlier run's files first instead of refusing.
+
+    Raises:
+        ValueError: the folder holds an earlier run and ``overwrite`` is false (one line: resume
+            it, choose a new folder, or pass ``overwrite=true``).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> tmp = pathlib.Path(tempfile.mkdtemp())
+        >>> (tmp / "generator.safetensors").touch()
+        >>> claim_run_dir(tmp)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: ...: holds an earlier run (generator.safetensors); resume it with ...
+        >>> claim_run_dir(tmp, overwrite=True); sorted(p.name for p in tmp.iterdir())
+        []
+    """
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        return
+    earlier = sorted(p for p in folder.iterdir() if p.name not in _LAUNCH_FILES)
+    if not earlier:
+        return
+    if not overwrite:
+        shown = ", ".join(p.name for p in earlier[:4]) + (", ..." if len(earlier) > 4 else "")
+        raise ValueError(
+            f"{folder}: holds an earlier run ({shown}); resume it with "
+            f"resume={folder / 'checkpoints' / 'last.ckpt'}, choose another run_dir, or pass "
+            "overwrite=true to delete it first"
+        )
+    logger.warning("overwrite=true: deleting the earlier run in %s", folder)
+    for path in earlier:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _missing_keys(node: Any, prefix: str = "") -> list[str]:
@@ -437,6 +489,8 @@ def fit(cfg: Mapping[str, Any] | DictConfig, *, callbacks: Sequence[L.Callback] 
     resume = Path(config["resume"]) if config.get("resume") else None
     run_dir = resolve_run_dir(config.get("run_dir"), config.get("resume"))
     config["run_dir"] = str(run_dir)
+    if resume is None:
+        claim_run_dir(run_dir, overwrite=bool(config.get("overwrite", False)))
     settings = _trainer_settings(config)
     seed = int(config.get("seed", 0))
 
