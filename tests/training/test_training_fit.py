@@ -246,3 +246,17 @@ def test_a_new_run_never_replaces_an_earlier_one(tmp_path: Path, make_config) ->
     fit(make_config(run_dir, trainer={"max_steps": 1}, data={"val": None}, overwrite=True))
     assert not (run_dir / "stale.txt").exists()
     assert sorted(p.name for p in (run_dir / "csv").iterdir()) == ["version_0"]
+
+
+def test_max_time_stops_cleanly_and_the_run_resumes(tmp_path: Path, make_config) -> None:
+    run_dir = tmp_path / "run"
+    # 0.0001 min: stops after the first step, yet writes last.ckpt and the generator.
+    fit(make_config(run_dir, trainer={"max_steps": 50, "max_time": 0.0001}, data={"val": None}))
+    last = run_dir / "checkpoints" / "last.ckpt"
+    done = torch.load(last, weights_only=True)["deblurgan"]["gan_step"]
+    assert 1 <= done < 50
+    assert (run_dir / "generator.safetensors").is_file()
+    fit(make_config(None, trainer={"max_steps": done + 1}, data={"val": None}, resume=str(last)))
+    assert torch.load(last, weights_only=True)["deblurgan"]["gan_step"] == done + 1
+    with pytest.raises(ValueError, match="max_time"):
+        fit(make_config(tmp_path / "bad", trainer={"max_time": -1}))

@@ -24,7 +24,7 @@ import logging
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,7 @@ _TRAINER_DEFAULTS: dict[str, Any] = {
     "fast_dev_run": False,
     "accumulate_grad_batches": 1,
     "sample_every": 0,
+    "max_time": None,
 }
 _OPTIM_KEYS = (
     "adv_weight",
@@ -254,6 +255,11 @@ def _trainer_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
     every = merged["sample_every"]
     if isinstance(every, bool) or not isinstance(every, int) or every < 0:
         raise ValueError(f"trainer.sample_every must be a GAN step count >= 0, got {every!r}")
+    minutes = merged["max_time"]
+    if minutes is not None and (
+        isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes > 0
+    ):
+        raise ValueError(f"trainer.max_time must be minutes > 0 or null, got {minutes!r}")
     return merged
 
 
@@ -568,6 +574,8 @@ def _run(
         precision=settings["precision"],
         max_steps=settings["max_steps"] * steps_per_batch,
         max_epochs=-1,
+        # Stops cleanly (last.ckpt and the export are written) after this much wall time.
+        max_time=None if settings["max_time"] is None else timedelta(minutes=settings["max_time"]),
         val_check_interval=settings["val_every"] if has_val else None,
         check_val_every_n_epoch=None,
         limit_val_batches=settings["limit_val_batches"] if has_val else 0,
