@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -273,3 +276,68 @@ def test_saved_checkpoint_gets_ordinary_file_permissions(tmp_path: Path) -> None
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _write_raw(
+    path: Path, arch: str, kwargs: dict[str, Any], state: dict[str, torch.Tensor]
+) -> Path:
+    metadata = {"format_version": "1", "arch": arch, "arch_kwargs": json.dumps(kwargs)}
+    save_file(state, str(path), metadata=metadata)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"width": 1000, "n_blocks": 20000}, r"n_blocks=20000 is out of bounds"),
+        ({"width": 64, "n_blocks": 20}, r"tensors do not fit 'resnet'.* missing"),
+        ({"width": 1000, "n_blocks": 20}, r"declare [\d,]+ parameters \(limit"),
+    ],
+)
+def test_a_tiny_file_declaring_a_huge_network_is_refused_before_building(
+    tmp_path: Path, kwargs: dict[str, Any], match: str
+) -> None:
+    """A 100-byte checkpoint must not make the loader allocate gigabytes (checked in a fresh
+    process by its peak memory)."""
+    path = _write_raw(tmp_path / "evil.safetensors", "resnet", kwargs, {"x": torch.zeros(1)})
+    code = (
+        "import resource, sys\n"
+        "from deblurgan.models import load_generator\n"
+        "try:\n"
+        f"    load_generator({str(path)!r})\n"
+        "except ValueError as exc:\n"
+        "    print(exc)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    message, peak_mib = result.stdout.strip().splitlines()
+    assert str(path) in message
+    assert re.search(match, message), message
+    assert int(peak_mib) < 1024, f"peak {peak_mib} MiB"
+
+
+@pytest.mark.parametrize(
+    ("broken", "match"),
+    [
+        (lambda t: torch.full_like(t, float("nan")), "NaN or infinite"),
+        (lambda t: torch.full_like(t, float("inf")), "NaN or infinite"),
+        (lambda t: t.to(torch.int64), "is int64, not floating point"),
+        (lambda t: t.bool(), "is bool, not floating point"),
+        (lambda t: t[:1], "has shape"),
+    ],
+)
+def test_broken_weights_are_refused_at_load_naming_the_model(
+    tmp_path: Path, broken: Any, match: str
+) -> None:
+    spec = {"name": "resnet", **TINY["resnet"]}
+    state = build_generator(spec).state_dict()
+    key = next(k for k, v in state.items() if v.is_floating_point() and v.ndim == 4)
+    state = {k: v.contiguous() for k, v in state.items()}
+    state[key] = broken(state[key]).contiguous()
+    kwargs = {k: v for k, v in spec.items() if k != "name"}
+    path = _write_raw(tmp_path / "broken.safetensors", "resnet", kwargs, state)
+    with pytest.raises(ValueError, match=match) as info:
+        load_generator(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)

@@ -32,6 +32,7 @@ __all__ = [
     "SHIPPED_WEIGHTS",
     "ShippedWeights",
     "build_generator",
+    "check_weights",
     "generator_weights_path",
     "load_generator",
     "read_checkpoint",
@@ -417,6 +418,7 @@ def load_generator(
             f"{path}: unknown generator architecture {spec['name']!r}; "
             f"valid names: {', '.join(GENERATORS)}"
         )
+    check_weights(path, spec, state)
     try:
         model = build_generator(spec)
     except (TypeError, ValueError) as exc:
@@ -427,3 +429,102 @@ def load_generator(
         raise ValueError(f"{path}: tensors do not fit {spec['name']!r}: {exc}") from exc
     cast(Any, model).checkpoint_meta = meta
     return model.to(map_location).eval()
+
+
+MAX_ARCH_INT = 4096
+"""The largest integer an architecture setting of a checkpoint may hold (widths, block counts)."""
+
+MAX_PARAMETERS = 1_000_000_000
+"""The most parameters a loaded generator may declare (4 GB in float32)."""
+
+
+def _check_arch_numbers(path: Path, value: Any, key: str) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value != value or abs(value) == float("inf"):
+            raise ValueError(f"{path}: architecture setting {key}={value!r} is not finite")
+        if isinstance(value, int) and not -MAX_ARCH_INT <= value <= MAX_ARCH_INT:
+            raise ValueError(
+                f"{path}: architecture setting {key}={value} is out of bounds "
+                f"(|value| <= {MAX_ARCH_INT}); refusing to build it"
+            )
+    elif isinstance(value, list | tuple):
+        if len(value) > MAX_ARCH_INT:
+            raise ValueError(f"{path}: architecture setting {key} has {len(value)} entries")
+        for index, item in enumerate(value):
+            _check_arch_numbers(path, item, f"{key}[{index}]")
+    elif isinstance(value, Mapping):
+        for name, item in value.items():
+            _check_arch_numbers(path, item, f"{key}.{name}")
+
+
+def check_weights(
+    path: str | os.PathLike[str], spec: Mapping[str, Any], state: Mapping[str, Tensor]
+) -> None:
+    """Check a checkpoint before anything is allocated for it: settings, shapes, values.
+
+    The architecture is first built on PyTorch's ``meta`` device (shapes, no memory), so a tiny
+    file that declares an enormous network, or tensors that do not fit the settings, is refused
+    before the real network exists. Then every tensor the network keeps in floating point must
+    be floating point in the file, and finite.
+
+    Args:
+        path: the checkpoint, for the messages.
+        spec: ``{"name": ..., **arch_kwargs}`` read from it.
+        state: its tensors.
+
+    Raises:
+        ValueError: one line naming the file and the problem.
+
+    Example:
+        >>> net = build_generator({"name": "resnet", "width": 4, "n_blocks": 1})
+        >>> state = net.state_dict()
+        >>> state["model.1.weight"] = torch.full_like(state["model.1.weight"], float("nan"))
+        >>> check_weights("g.pt", {"name": "resnet", "width": 4, "n_blocks": 1}, state)
+        Traceback (most recent call last):
+        ...
+        ValueError: g.pt: weight 'model.1.weight' holds NaN or infinite values; refusing a broken model
+    """
+    path = Path(path)
+    for key, value in spec.items():
+        _check_arch_numbers(path, value, str(key))
+    try:
+        with torch.device("meta"):
+            shape_model = build_generator(spec)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot build {spec['name']!r} from {dict(spec)}: {exc}") from exc
+    expected = shape_model.state_dict()
+    count = sum(p.numel() for p in shape_model.parameters())
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"{path}: its settings declare {count:,} parameters (limit {MAX_PARAMETERS:,})"
+        )
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (e.g. {missing[0]!r})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]!r})")
+        raise ValueError(
+            f"{path}: tensors do not fit {spec['name']!r} with its settings: {', '.join(parts)}"
+        )
+    for key, want in expected.items():
+        tensor = state[key]
+        if tuple(tensor.shape) != tuple(want.shape):
+            raise ValueError(
+                f"{path}: weight {key!r} has shape {tuple(tensor.shape)}, the settings give "
+                f"{tuple(want.shape)}"
+            )
+        if want.is_floating_point():
+            if not tensor.is_floating_point():
+                raise ValueError(
+                    f"{path}: weight {key!r} is {str(tensor.dtype).replace('torch.', '')}, not "
+                    "floating point; refusing a broken model"
+                )
+            if not bool(torch.isfinite(tensor).all()):
+                raise ValueError(
+                    f"{path}: weight {key!r} holds NaN or infinite values; refusing a broken model"
+                )
