@@ -27,7 +27,7 @@ TINY = [
     "data.num_workers=0",
     "data.train.length=4",
     "data.val.length=2",
-    "data.sampler.kernel_size=7",
+    "data.degradation.frame_width=128",  # blur of 0.3-10 px on 64 px photos: a fast tiny run
     "trainer.val_every=2",
     "trainer.checkpoint_every=2",
     "trainer.log_every=1",
@@ -159,3 +159,31 @@ def test_fit_sees_the_real_command_line(tmp_path: Path, monkeypatch: pytest.Monk
     assert train_main(["data.root=/photos", f"run_dir={tmp_path / 'r'}"]) == 0
     assert seen == [["/usr/bin/deblur", "train", "data.root=/photos"]]
     assert sys.argv == ["/usr/bin/deblur", "train", "data.root=/photos"]
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"hello", "not a PyTorch checkpoint"),
+        (b"", "empty file"),
+        (None, "truncated or corrupt"),  # half of a real checkpoint
+        (b"\x80\x04cos\nsystem\n(S'touch PWNED'\ntR.", "safe load refuses"),
+    ],
+)
+def test_a_bad_resume_checkpoint_is_one_line_and_writes_nothing(
+    tmp_path: Path, photo_dir: Path, capsys, content: bytes | None, match: str
+) -> None:
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    last = run / "checkpoints" / "last.ckpt"
+    if content is None:
+        torch.save({"state_dict": {"w": torch.zeros(1000)}}, last)
+        content = last.read_bytes()[: last.stat().st_size // 2]
+    last.write_bytes(content)
+    before = sorted(p.name for p in run.rglob("*"))
+    code = train_main([*TINY, f"data.root={photo_dir}", f"resume={last}"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and match in err, err
+    assert "weights_only=False" not in err
+    assert sorted(p.name for p in run.rglob("*")) == before  # no .hydra, no train.log
+    assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()

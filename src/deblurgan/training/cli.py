@@ -52,10 +52,20 @@ def train_main(argv: list[str] | None = None) -> int:
     from omegaconf import DictConfig, OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    from deblurgan.training.fit import fit, resolve_run_dir
+    from deblurgan.training.fit import fit, read_training_checkpoint, resolve_run_dir
     from deblurgan.training.module import DivergenceError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    # A resume checkpoint is checked before Hydra starts: a bad one must write nothing (Hydra
+    # would put .hydra/ and train.log into the checkpoint's run folder first).
+    for arg in args:
+        key, _, value = arg.partition("=")
+        if key.lstrip("+") == "resume" and value and value != "null" and "," not in value:
+            try:
+                read_training_checkpoint(value)
+            except (OSError, ValueError) as exc:
+                print(f"{_PROG}: error: {_friendly(exc)}", file=sys.stderr)
+                return 1
     started = datetime.now()
     # One default run folder per call (the resolver is evaluated once per job and per sweep).
     OmegaConf.register_new_resolver(

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import shutil
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,7 +41,13 @@ from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid,
 from deblurgan.training.datamodule import DeblurDataModule
 from deblurgan.training.module import GANModule
 
-__all__ = ["GENERATOR_FILE", "claim_run_dir", "fit", "resolve_run_dir"]
+__all__ = [
+    "GENERATOR_FILE",
+    "claim_run_dir",
+    "fit",
+    "read_training_checkpoint",
+    "resolve_run_dir",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -299,13 +307,67 @@ def _build_datamodule(cfg: Mapping[str, Any], micro_batches: int = 1) -> DeblurD
     return DeblurDataModule(train, **kwargs)
 
 
+def read_training_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a training checkpoint safely (``weights_only=True``), with one-line errors.
+
+    Args:
+        path: a ``last.ckpt`` / ``best.ckpt`` of ``deblur train``.
+
+    Returns:
+        The checkpoint dict (``hyper_parameters``, ``state_dict``, ...).
+
+    Raises:
+        FileNotFoundError: no such file (or a folder).
+        ValueError: not a readable training checkpoint: empty, truncated or corrupt, not a
+            PyTorch file, holding Python objects that a safe load refuses, or without
+            ``hyper_parameters``. Torch's own advice to load unsafely is never passed on.
+
+    Example:
+        >>> import tempfile, os
+        >>> folder = tempfile.mkdtemp()
+        >>> path = os.path.join(folder, "last.ckpt")
+        >>> _ = open(path, "w").write("hello")
+        >>> read_training_checkpoint(path)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: ...last.ckpt: not a PyTorch checkpoint (a text file?)
+    """
+    path = Path(path)
+    if not path.is_file():
+        kind = "a folder, not a checkpoint file" if path.is_dir() else "no such checkpoint"
+        raise FileNotFoundError(f"{path}: {kind} to resume from")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{path}: empty file, not a checkpoint")
+    try:
+        with warnings.catch_warnings():  # torch warns about pickle protocols: not the user's job
+            warnings.simplefilter("ignore", UserWarning)
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        text = str(exc)
+        if "Weights only load failed" in text or "Unsupported global" in text:
+            raise ValueError(
+                f"{path}: holds Python objects that a safe load refuses (not a checkpoint of "
+                "deblur train, or a pickle payload); it was not loaded"
+            ) from None
+        raise ValueError(f"{path}: not a PyTorch checkpoint (a text file?)") from None
+    except (KeyError, UnicodeDecodeError):  # the first bytes are no pickle opcode
+        raise ValueError(f"{path}: not a PyTorch checkpoint (a text file?)") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        first = " ".join(str(exc).split()).split(". ")[0][:100]
+        raise ValueError(
+            f"{path}: truncated or corrupt checkpoint ({size} bytes: {first})"
+        ) from None
+    if not isinstance(checkpoint, dict) or not isinstance(
+        checkpoint.get("hyper_parameters"), Mapping
+    ):
+        raise ValueError(f"{path}: not a deblurgan training checkpoint (no hyper_parameters)")
+    return checkpoint
+
+
 def _check_resume(resume: Path, module: GANModule) -> None:
-    if not resume.is_file():
-        raise FileNotFoundError(f"{resume}: no such checkpoint to resume from")
-    checkpoint = torch.load(resume, map_location="cpu", weights_only=True)
-    saved = checkpoint.get("hyper_parameters") if isinstance(checkpoint, Mapping) else None
-    if not isinstance(saved, Mapping):
-        raise ValueError(f"{resume}: not a deblurgan training checkpoint (no hyper_parameters)")
+    checkpoint = read_training_checkpoint(resume)
+    saved = checkpoint["hyper_parameters"]
     for key in ("generator", "discriminator"):
         if saved.get(key) != module.hparams[key]:
             raise ValueError(
