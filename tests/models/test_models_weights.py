@@ -341,3 +341,20 @@ def test_broken_weights_are_refused_at_load_naming_the_model(
     with pytest.raises(ValueError, match=match) as info:
         load_generator(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_folder_or_an_unreadable_file_as_model_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "g.safetensors"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="is a folder, not a checkpoint file"):
+        load_generator(folder)
+    path = save_generator(build_generator(TINY_SPECS["resnet"]), tmp_path / "r.safetensors")
+    # Root reads any file whatever its mode, so the permission check is simulated.
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p) == path else real_access(p, mode)
+    )
+    with pytest.raises(ValueError, match=r"r.safetensors: cannot be read \(permission denied\)"):
+        load_generator(path)

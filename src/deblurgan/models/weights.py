@@ -284,6 +284,8 @@ def read_checkpoint(
         ValueError: the file is not a readable generator checkpoint.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a checkpoint file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint file does not exist")
     if _check_suffix(path) == ".safetensors":
@@ -408,10 +410,14 @@ def load_generator(
         )
     else:
         path = Path(source)
+        if path.is_dir():
+            raise ValueError(f"{path}: is a folder, not a checkpoint file")
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path}: no such checkpoint file (weights names: {_known_names()})"
             )
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{path}: cannot be read (permission denied)")
     spec, state, meta = read_checkpoint(path)
     if spec["name"] not in GENERATORS:
         raise ValueError(
