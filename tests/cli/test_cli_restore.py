@@ -429,3 +429,36 @@ def test_fetched_weights_name_their_fetch_command(
     assert main(["-m", "maxim", str(photo)]) == 2
     err = capsys.readouterr().err
     assert "run 'deblur weights fetch maxim'" in err and err.count("\n") == 1
+
+
+def test_a_model_that_outputs_nan_is_blamed_once_not_each_image(
+    folder: Path,
+    tmp_path: Path,
+    checkpoint: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class NaNOut(torch.nn.Module):  # finite weights can still overflow: any NaN output
+        arch_spec = {"name": "nan_maker"}
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * float("nan")
+
+    import deblurgan.models as models
+
+    monkeypatch.setattr(models, "load_generator", lambda *a, **k: NaNOut())
+    out = tmp_path / "out"
+    code = main([str(folder), "-o", str(out), "--model", checkpoint])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("produced NaN or infinite values") == 1 and "(nan_maker)" in err
+    assert "not the image" in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_deblurrer_refuses_non_finite_images() -> None:
+    deblurrer = Deblurrer(torch.nn.Identity(), device="cpu")
+    image = torch.rand(1, 3, 8, 8)
+    image[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        deblurrer(image)

@@ -321,7 +321,13 @@ def restore_main(argv: Sequence[str]) -> int:
                     f"{_PROG}: skipped {skipped} earlier output(s) named *{_OUTPUT_TAG}.*",
                     file=sys.stderr,
                 )
-        restored = _run_jobs(deblurrer, jobs, args, failures)
+        from deblurgan.inference.deblurrer import ModelOutputError
+
+        try:
+            restored = _run_jobs(deblurrer, jobs, args, failures)
+        except ModelOutputError as exc:
+            print(f"{_PROG}: error: {exc}", file=sys.stderr)
+            return 2
 
     if not args.quiet or failures:
         print(f"{restored} restored, {len(failures)} failed")
@@ -336,6 +342,7 @@ def _run_jobs(
 ) -> int:
     from tqdm import tqdm
 
+    from deblurgan.inference.deblurrer import ModelOutputError
     from deblurgan.inference.files import deblur_file
 
     max_pixels = None if args.no_max_pixels else args.max_pixels
@@ -348,8 +355,8 @@ def _run_jobs(
                 deblur_file(
                     deblurrer, job.source, job.target, max_pixels=max_pixels, quality=args.quality
                 )
-            except KeyboardInterrupt:
-                raise
+            except (KeyboardInterrupt, ModelOutputError):
+                raise  # the model's fault: the other files would fail the same way
             except Exception as exc:  # a bad file must not stop the batch
                 failures.append(_describe_failure(job.source, exc))
             else:

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 __all__ = [
     "PRECISIONS",
     "Deblurrer",
+    "ModelOutputError",
     "blend_window",
     "pad_to_multiple",
     "resolve_device",
@@ -171,6 +172,10 @@ def blend_window(
     return window
 
 
+class ModelOutputError(ValueError):
+    """The model, not the image, produced an unusable result (NaN or infinite values)."""
+
+
 class Deblurrer:
     """Restore images of any size with a generator: padding, tiling, precision and threads.
 
@@ -260,6 +265,8 @@ class Deblurrer:
             raise TypeError(f"image must be a float tensor in [0, 1], got dtype {image.dtype}")
         if image.shape[-1] == 0 or image.shape[-2] == 0:
             raise ValueError(f"image must not be empty, got {tuple(image.shape)}")
+        if not bool(torch.isfinite(image).all()):
+            raise ValueError("image contains NaN or infinite values; expected floats in [0, 1]")
         unbatched = image.dim() == 3
         batch = image.unsqueeze(0) if unbatched else image
         with self._threads(), torch.inference_mode():
@@ -294,6 +301,13 @@ class Deblurrer:
         if not isinstance(restored, Tensor) or restored.shape != padded.shape:
             got = tuple(restored.shape) if isinstance(restored, Tensor) else type(restored).__name__
             raise ValueError(f"model returned {got} for an input of {tuple(padded.shape)}")
+        if not bool(torch.isfinite(restored).all()):
+            # The input was checked finite before it got here: the model is at fault.
+            name = getattr(self.model, "arch_spec", {}).get("name", type(self.model).__name__)
+            raise ModelOutputError(
+                f"the model ({name}) produced NaN or infinite values: its weights or its "
+                f"precision ({self.precision}) are broken, not the image"
+            )
         return restored[..., :height, :width].float().clamp(0.0, 1.0)
 
     def _restore(self, blurry: Tensor) -> Tensor:
