@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from pathlib import Path
@@ -139,7 +140,7 @@ def test_frames_kind_from_a_video_and_from_a_folder(tmp_path: Path) -> None:
 def test_bad_files_are_reported_and_the_rest_written(photos: Path, tmp_path: Path, capsys) -> None:
     (photos / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     out = tmp_path / "out"
-    assert main(["blur", str(photos), str(out), "--kernel-size", "7", "-q"]) == 1
+    assert main(["blur", str(photos), str(out), "-q"]) == 1  # the default kind, realistic
     captured = capsys.readouterr()
     assert "broken.png" in captured.err and "2 pair(s) written" in captured.out
     assert len(list((out / "photos" / "blur").iterdir())) == 2
@@ -149,7 +150,7 @@ def test_existing_outputs_need_force_and_inputs_are_never_overwritten(
     photos: Path, tmp_path: Path, capsys
 ) -> None:
     out = tmp_path / "out"
-    argv = ["blur", str(photos), str(out), "--kernel-size", "7", "-q"]
+    argv = ["blur", str(photos), str(out), "--kind", "trajectory", "--kernel-size", "7", "-q"]
     assert main(argv) == 0
     assert main(argv) == 2
     assert "--force" in capsys.readouterr().err
@@ -183,7 +184,7 @@ def test_usage_errors_exit_2(photos: Path, tmp_path: Path, extra: list[str]) -> 
 
 def test_limit_and_missing_input(photos: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
-    assert main(["blur", str(photos), str(out), "--kernel-size", "5", "--limit", "1", "-q"]) == 0
+    assert main(["blur", str(photos), str(out), "--limit", "1", "-q"]) == 0
     assert len(list((out / "photos" / "blur").iterdir())) == 1
     assert main(["blur", str(tmp_path / "nothing"), str(out)]) == 2
     assert "nothing" in capsys.readouterr().err
@@ -224,3 +225,49 @@ def test_too_few_frames_is_a_failure(tmp_path: Path, capsys) -> None:
     argv = ["blur", str(folder), str(tmp_path / "out"), "--kind", "frames", "--frames", "5"]
     assert main(argv) == 1
     assert "fewer frames than one window" in capsys.readouterr().err
+
+
+def test_realistic_is_the_default_kind_and_deblur_eval_sees_the_same_pixels(
+    photos: Path, tmp_path: Path
+) -> None:
+    from deblurgan.inference.evaluation import load_eval_dataset
+    from deblurgan.metrics import psnr
+
+    out = tmp_path / "out"
+    assert main(["blur", str(photos), str(out), "--crop-size", "24", "--seed", "7", "-q"]) == 0
+    scene = out / "photos"
+    record = json.loads((scene / "params" / "000001.json").read_text())
+    assert record["kind"] == "realistic" and record["input_index"] == 1
+    assert record["params"]["kind"] in ("camera_path", "shake") and "blur_px" in record["params"]
+    assert record["settings"]["frame_width"] == 1280
+    # The same items through deblur eval --format synthetic: the same pixels, the same scores.
+    rows = tmp_path / "rows.csv"
+    argv = ["eval", "--data", str(photos), "--format", "synthetic", "--crop-size", "24"]
+    argv += ["--seed", "7", "--method", "identity", "--metrics", "psnr", "--csv", str(rows), "-q"]
+    assert main(argv) == 0
+    data = load_eval_dataset(photos, format="synthetic", crop_size=24, seed=7)
+    with rows.open() as handle:
+        scores = [float(row["psnr"]) for row in csv.DictReader(handle)]
+    for index in range(2):
+        blurry = read_image(scene / "blur" / f"{index:06d}.png").rgb
+        sharp = read_image(scene / "sharp" / f"{index:06d}.png").rgb
+        item = data[index]
+        assert torch.equal(blurry, item.blurry) and torch.equal(sharp, item.sharp)
+        assert float(psnr(blurry[None], sharp[None])) == pytest.approx(scores[index], abs=1e-9)
+
+
+def test_realistic_whole_photos_and_its_options(photos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = ["blur", str(photos), str(out), "--frame-width", "0", "--blur-size", "0.05", "-q"]
+    assert main(argv) == 0
+    blurry = read_image(out / "photos" / "blur" / "000000.png").rgb
+    assert blurry.shape == read_image(photos / "a.png").rgb.shape  # whole photos keep their size
+    record = json.loads((out / "photos" / "params" / "000000.json").read_text())
+    assert record["params"]["blur_px"] == pytest.approx(0.05 * 48)  # of the photo's own width
+    for extra in (["--gamma", "none"], ["--noise-std", "0.01"], ["--kernel-size", "7"]):
+        assert main(["blur", str(photos), str(tmp_path / "bad"), *extra]) == 2
+    assert (
+        main(["blur", str(photos), str(tmp_path / "bad"), "--kind", "linear", "--crop-size", "8"])
+        == 2
+    )
+    assert not (tmp_path / "bad").exists()

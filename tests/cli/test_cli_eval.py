@@ -416,3 +416,30 @@ def test_model_urls_are_named_by_their_url(
     two_for_one = ["--model", url_a, "--sha256", "0" * 64, "--sha256", "1" * 64]
     assert main(["eval", "--data", str(pairs), *two_for_one]) == 2
     assert "one per URL" in capsys.readouterr().err
+
+
+def test_synthetic_data_goes_through_the_realistic_pipeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for index, photo in enumerate(_photos(64, 80)):
+        write_image(tmp_path / "photos" / f"{index}.png", photo)
+    summary = tmp_path / "summary.json"
+    argv = ["eval", "--data", str(tmp_path / "photos"), "--format", "synthetic", "--items", "5"]
+    argv += ["--crop-size", "32", "--method", "identity", "--metrics", "psnr", "-q"]
+    assert main([*argv, "--json", str(summary)]) == 0
+    out = capsys.readouterr().out
+    assert "blur size" in out and "identity psnr" in out
+    record = json.loads(summary.read_text())
+    protocol = record["protocol"]["dataset"]
+    assert protocol["degradation"]["name"] == "realistic" and protocol["items"] == 5
+    assert protocol["degradation"]["frame_width"] == 1280 and protocol["crop_size"] == 32
+    assert sum(group["items"] for group in record["by_blur_size"].values()) == 5
+    # Classical methods need the true kernel: only the known-kernel protocol has one.
+    assert main([*argv, "--method", "wiener"]) == 2
+    assert "--degradation kernel" in capsys.readouterr().err
+    kernel = [*argv, "--method", "wiener", "--degradation", "kernel", "--kernel-size", "9"]
+    assert main([*kernel, "--json", str(tmp_path / "kernel.json")]) == 0
+    protocol = json.loads((tmp_path / "kernel.json").read_text())["protocol"]["dataset"]
+    assert protocol["degradation"] == "kernel" and "by_blur_size" not in protocol
+    assert main([*argv, "--kernel-size", "8"]) == 2
+    assert main([*argv, "--degradation", "kernel", "--frame-width", "640"]) == 2

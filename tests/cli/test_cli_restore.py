@@ -439,7 +439,9 @@ def test_a_model_that_outputs_nan_is_blamed_once_not_each_image(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     class NaNOut(torch.nn.Module):  # finite weights can still overflow: any NaN output
-        arch_spec = {"name": "nan_maker"}
+        def __init__(self) -> None:
+            super().__init__()
+            self.arch_spec = {"name": "nan_maker"}
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x * float("nan")

@@ -69,9 +69,11 @@ def test_datasets_raise_one_dataset_error_with_every_problem(tmp_path: Path) -> 
     (tmp_path / "photos").mkdir()
     Image.fromarray(_rgb(20, 20)).save(tmp_path / "photos" / "small.png")
     (tmp_path / "photos" / "junk.jpg").write_bytes(b"junk")
-    for cache in (True, False):
+    # The old chain needs the crop plus its kernel margin; the realistic pipeline the crop only.
+    old_chain = {"crop_size": 16, "sampler": {"name": "trajectory", "kernel_size": 31}}
+    for cache, settings in ((True, old_chain), (False, old_chain), (True, {"crop_size": 24})):
         with pytest.raises(DatasetError) as info:
-            SyntheticBlurDataset(tmp_path / "photos", crop_size=16, cache=cache)
+            SyntheticBlurDataset(tmp_path / "photos", cache=cache, **settings)  # type: ignore[arg-type]
         assert [Path(p.split(":")[0]).name for p in info.value.problems] == [
             "junk.jpg",
             "small.png",

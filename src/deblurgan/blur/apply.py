@@ -6,7 +6,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["add_gaussian_noise", "blur_image", "linear_to_srgb", "srgb_to_linear"]
+__all__ = [
+    "add_gaussian_noise",
+    "blur_image",
+    "convolve_valid",
+    "linear_to_srgb",
+    "srgb_to_linear",
+]
 
 _PADDINGS = {"reflect": "reflect", "replicate": "replicate", "circular": "circular", "zeros": None}
 _METHODS = ("auto", "direct", "fft")
@@ -96,6 +102,48 @@ def blur_image(
         blurred = blurred.view(b, c, h, w)
     blurred = blurred.to(out_dtype)
     return blurred.squeeze(0) if squeeze else blurred
+
+
+def convolve_valid(image: Tensor, kernel: Tensor, *, method: str = "auto") -> Tensor:
+    """The 'valid' part of a true convolution: no padding, ``k - 1`` pixels smaller.
+
+    Every output pixel sees only real pixels of ``image``, so a caller that cuts a margin of
+    ``k // 2`` around its crop never blurs in a padded border. The FFT pays from ``k >= 15``.
+
+    Args:
+        image: ``(C, H, W)`` or ``(B, C, H, W)``.
+        kernel: ``(k, k)`` (odd ``k``), applied to every channel (and image).
+        method: ``"direct"``, ``"fft"`` or ``"auto"``, as for :func:`blur_image`.
+
+    Shape:
+        - image: ``(..., C, H, W)``; output: ``(..., C, H - k + 1, W - k + 1)``
+
+    Example:
+        >>> image = torch.arange(25.0).reshape(1, 5, 5)
+        >>> convolve_valid(image, torch.full((3, 3), 1 / 9)).round()
+        tensor([[[ 6.,  7.,  8.],
+                 [11., 12., 13.],
+                 [16., 17., 18.]]])
+    """
+    images, squeeze = _as_batch(image, "image")
+    if not isinstance(kernel, Tensor) or kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
+        raise ValueError(f"kernel must be a (k, k) tensor, got {getattr(kernel, 'shape', kernel)}")
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    k = kernel.shape[-1]
+    b, c, h, w = images.shape
+    if k % 2 == 0 or k > min(h, w):
+        raise ValueError(f"kernel side must be odd and at most {min(h, w)}, got {k}")
+    work = torch.float64 if images.dtype == torch.float64 else torch.float32
+    x = images.to(work)
+    kern = kernel.to(device=x.device, dtype=work)
+    if method == "fft" or (method == "auto" and k >= _FFT_FROM):
+        out = _fft_valid_convolution(x, kern.expand(b, k, k))
+    else:
+        weight = kern.flip(-1, -2).expand(c, 1, k, k)
+        out = F.conv2d(x, weight, groups=c)
+    out = out.to(images.dtype)
+    return out.squeeze(0) if squeeze else out
 
 
 def _fft_valid_convolution(padded: Tensor, kernels: Tensor) -> Tensor:

@@ -1,12 +1,17 @@
 """``deblur blur``: synthesise blurry/sharp pairs in GoPro layout from sharp photos or a video.
 
 ``deblur blur SHARP_DIR_OR_VIDEO OUT_DIR --kind KIND`` writes ``OUT_DIR/<scene>/blur/NNNNNN.png``
-and ``OUT_DIR/<scene>/sharp/NNNNNN.png``. Kernel kinds (``trajectory``, ``linear``, ``defocus``,
-``gaussian``) also write ``kernel/NNNNNN.png`` (the kernel as a 16-bit PNG scaled so its maximum
-is white) and ``kernel/NNNNNN.json`` (every parameter drawn); ``gopro`` and ``frames`` write
-their parameters to ``params/NNNNNN.json``. Item ``i`` depends only on ``(--seed, i)``: the same
-command gives byte-identical files. Inputs are never overwritten; a bad input file is reported at
-the end and the exit code is 1.
+and ``OUT_DIR/<scene>/sharp/NNNNNN.png``. The default kind, ``realistic``, is the one degradation
+pipeline of training and of ``deblur eval --format synthetic``
+(:class:`~deblurgan.blur.RealisticDegradation`): photo ``i`` with ``--seed S`` gives the same
+pixels as item ``i`` of ``deblur eval --format synthetic --seed S`` with the same
+``--crop-size`` (default here: whole photos, their border context mirrored). Kernel kinds
+(``trajectory``, ``linear``, ``defocus``, ``gaussian``) also write ``kernel/NNNNNN.png`` (the
+kernel as a 16-bit PNG scaled so its maximum is white) and ``kernel/NNNNNN.json`` (every
+parameter drawn); ``realistic``, ``gopro`` and ``frames`` write their parameters to
+``params/NNNNNN.json``. Item ``i`` depends only on ``(--seed, i)``: the same command gives
+byte-identical files. Inputs are never overwritten; a bad input file is reported at the end and
+the exit code is 1.
 """
 
 from __future__ import annotations
@@ -27,8 +32,12 @@ __all__ = ["KINDS", "blur_main", "build_parser"]
 
 _PROG = "deblur blur"
 KERNEL_KINDS = ("trajectory", "linear", "defocus", "gaussian")
-#: The kinds of blur ``deblur blur`` synthesises.
-KINDS = (*KERNEL_KINDS, "gopro", "frames")
+#: The kinds of blur ``deblur blur`` synthesises (the first is the default).
+KINDS = ("realistic", *KERNEL_KINDS, "gopro", "frames")
+_CAMERA_KINDS = (*KERNEL_KINDS, "gopro", "frames")
+# Camera options' defaults for the kinds that take them (unset is told apart from the default).
+_UNSET = object()
+_CAMERA_DEFAULTS = {"gamma": "srgb", "noise": "gaussian", "noise_domain": "encoded"}
 _OUTPUT_FOLDERS = ("blur", "sharp", "kernel", "params")
 _GLOB_CHARS = frozenset("*?[")
 
@@ -48,10 +57,22 @@ _KIND_OPTIONS: dict[str, tuple[str, ...]] = {
     "rotation": ("gopro",),
     "zoom": ("gopro",),
     "moving_objects": ("gopro",),
+    "crop_size": ("realistic",),
+    "frame_width": ("realistic",),
+    "blur_size": ("realistic",),
+    "gamma": _CAMERA_KINDS,
+    "noise": _CAMERA_KINDS,
+    "noise_std": _CAMERA_KINDS,
+    "photons": _CAMERA_KINDS,
+    "noise_domain": _CAMERA_KINDS,
+    "jpeg_quality": _CAMERA_KINDS,
 }
 
 _EPILOG = """\
 kinds:
+  realistic   the training degradation: camera paths or     --crop-size, --frame-width,
+              shake of 3-96 px at 1280 px, rotation, zoom,  --blur-size
+              moving objects, saturation, sensor noise, JPEG
   trajectory  random camera-shake kernels (DeblurGAN)      --kernel-size, --length (path length)
   linear      straight motion of random length and angle    --kernel-size, --length
   defocus     out-of-focus disks                            --kernel-size, --radius
@@ -65,6 +86,7 @@ kinds:
 
 Ranges take one value (fixed) or two (drawn uniformly per pair), e.g. --noise-std 0 0.02.
 --gamma none averages encoded values (GoPro's 'blur'), 2.2 gives GoPro's 'blur_gamma'.
+The camera options apply to the other kinds; 'realistic' draws its own (docs/degradation.md).
 
 exit codes: 0 all written, 1 some inputs failed, 2 usage error
 """
@@ -115,9 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         "file or a folder of frames (sorted by name)",
     )
     parser.add_argument("output", metavar="OUT_DIR", help="dataset root; created if missing")
-    parser.add_argument(
-        "--kind", choices=KINDS, default="trajectory", help="(default: %(default)s)"
-    )
+    parser.add_argument("--kind", choices=KINDS, default="realistic", help="(default: %(default)s)")
     parser.add_argument(
         "--scene", help="scene folder name under OUT_DIR (default: the input's name)"
     )
@@ -130,6 +150,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--bit-depth", type=int, choices=(8, 16), default=8, help="PNG bits (default: 8)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+    real = parser.add_argument_group("realistic")
+    real.add_argument(
+        "--crop-size",
+        type=positive_int,
+        metavar="N",
+        help="square crops of N px at a seeded position (as deblur eval --format synthetic); "
+        "default: whole photos",
+    )
+    real.add_argument(
+        "--frame-width",
+        type=non_negative_int,
+        metavar="W",
+        help="the frame width blur sizes refer to; 0: each photo's longer side (default: 1280, "
+        "as in training)",
+    )
+    _add_range(
+        real,
+        "--blur-size",
+        non_negative_float,
+        "blur size range as fractions of the frame width (default 0.0023 0.075: 3-96 px)",
+    )
 
     kernel = parser.add_argument_group("kernel kinds (trajectory, linear, defocus, gaussian)")
     kernel.add_argument(
@@ -171,27 +213,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_range(motion, "--zoom", non_negative_float, "gopro: largest zoom, fraction (0 0.02)")
     _add_range(motion, "--moving-objects", non_negative_int, "gopro: objects moving (0)")
 
-    camera = parser.add_argument_group("camera (every kind)")
+    camera = parser.add_argument_group("camera (every kind but realistic)")
     camera.add_argument(
         "--gamma",
         type=_gamma,
-        default="srgb",
+        default=_UNSET,
         help="blur/average in linear light through this curve: srgb, none, or a power such as "
         "2.2 (default: srgb)",
     )
     camera.add_argument(
         "--noise",
         choices=("gaussian", "poisson_gaussian", "none"),
-        default="gaussian",
-        help="noise model (default: %(default)s)",
+        default=_UNSET,
+        help="noise model (default: gaussian)",
     )
     _add_range(camera, "--noise-std", non_negative_float, "noise standard deviation (0)")
     _add_range(camera, "--photons", non_negative_float, "poisson_gaussian: photons at white")
     camera.add_argument(
         "--noise-domain",
         choices=("encoded", "linear"),
-        default="encoded",
-        help="add noise to the output values or to linear light (default: %(default)s)",
+        default=_UNSET,
+        help="add noise to the output values or to linear light (default: encoded)",
     )
     camera.add_argument(
         "--jpeg-quality",
@@ -224,9 +266,15 @@ def _one_line(text: object) -> str:
 def _check_kind_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     for name, kinds in _KIND_OPTIONS.items():
         value = getattr(args, name)
-        if value not in (None, False) and args.kind not in kinds:
+        if value is not _UNSET and value not in (None, False) and args.kind not in kinds:
             flag = "--" + name.replace("_", "-")
             parser.error(f"{flag} does not apply to --kind {args.kind} (only {', '.join(kinds)})")
+        if value is _UNSET and args.kind in kinds and name in _CAMERA_DEFAULTS:
+            setattr(args, name, _CAMERA_DEFAULTS[name])
+    if args.kind == "realistic" and args.gamma is not _UNSET:
+        parser.error(
+            f"--gamma does not apply to --kind realistic (only {', '.join(_CAMERA_KINDS)})"
+        )
 
 
 def _build_sampler(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
@@ -274,6 +322,18 @@ def _build_synthesizer(args: argparse.Namespace, parser: argparse.ArgumentParser
             settings[name] = value
     frames = _range(args.frames, "--frames", parser)
     return GoProBlurSynthesizer((7, 13) if frames is None else frames, **settings)
+
+
+def _build_realistic(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
+    from deblurgan.blur import RealisticDegradation
+
+    settings: dict[str, Any] = {}
+    if args.frame_width is not None:
+        settings["frame_width"] = args.frame_width or None
+    size = _range(args.blur_size, "--blur-size", parser)
+    if size is not None:
+        settings["blur_size"] = size if isinstance(size, tuple) else (size, size)
+    return RealisticDegradation(**settings)
 
 
 def _jsonable(value: Any) -> Any:
@@ -420,6 +480,49 @@ def _run_kernels(
             bar.update()
 
 
+def _run_realistic(
+    args: argparse.Namespace,
+    files: list[Path],
+    degradation: Any,
+    writer: _Writer,
+    failures: list[str],
+) -> None:
+    """Photo ``i`` through :func:`~deblurgan.data.synthetic.degrade_photo`, as item ``i`` of
+    ``SyntheticBlurDataset`` at scale 1 without flips (``deblur eval --format synthetic``)."""
+    from deblurgan.data.synthetic import degrade_photo, to_uint8
+    from deblurgan.data.transforms import item_generator
+    from deblurgan.io import read_image
+
+    with _progress(len(files), args.quiet, "pair") as bar:
+        for index, path in enumerate(files):
+            bar.set_postfix_str(path.name, refresh=False)
+            try:
+                photo = to_uint8(read_image(path, max_pixels=None).rgb)
+                pair = degrade_photo(
+                    photo,
+                    degradation,
+                    generator=item_generator(args.seed, index),
+                    crop_size=args.crop_size,
+                )
+                number = writer.written
+                writer.pair(number, pair.blurry, pair.sharp)
+                record = {
+                    "source": str(path),
+                    "kind": "realistic",
+                    "seed": args.seed,
+                    "input_index": index,
+                    "crop_size": args.crop_size,
+                    "settings": degradation.as_dict(),
+                    "params": _jsonable(pair.params),
+                }
+                writer.params(number, record)
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a bad file must not stop the batch
+                failures.append(_describe(path, exc))
+            bar.update()
+
+
 def _run_gopro(
     args: argparse.Namespace,
     files: list[Path],
@@ -545,8 +648,10 @@ def blur_main(argv: Sequence[str]) -> int:
     if args.kernel_size is not None and args.kernel_size % 2 == 0:
         parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
     try:
-        camera = _build_degradation(args, parser)
-        if args.kind in KERNEL_KINDS:
+        camera = None if args.kind == "realistic" else _build_degradation(args, parser)
+        if args.kind == "realistic":
+            engine = _build_realistic(args, parser)
+        elif args.kind in KERNEL_KINDS:
             engine = _build_sampler(args, parser)
         elif args.kind == "gopro":
             engine = _build_synthesizer(args, parser)
@@ -606,7 +711,9 @@ def blur_main(argv: Sequence[str]) -> int:
     if not args.quiet:
         count = f"{len(files)} input(s)" if files is not None and args.kind != "frames" else ""
         print(f"{_PROG}: {args.kind} blur -> {scene} {count}".rstrip(), file=sys.stderr)
-    if args.kind in KERNEL_KINDS:
+    if args.kind == "realistic":
+        _run_realistic(args, files or [], engine, writer, failures)
+    elif args.kind in KERNEL_KINDS:
         _run_kernels(args, files or [], engine, camera, writer, failures)
     elif args.kind == "gopro":
         _run_gopro(args, files or [], engine, camera, writer, failures)

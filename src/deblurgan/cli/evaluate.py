@@ -5,14 +5,20 @@ Usage::
     deblur eval --data GOPRO_Large                    # identity + the shipped default model
     deblur eval --data pairs/ --model runs/a/generator.safetensors --model default \\
         --method identity --method wiener --csv per_image.csv --json summary.json
-    deblur eval --data photos/ --format synthetic --crop-size 256 --method wiener --method identity
+    deblur eval --data photos/ --format synthetic --items 32 --seed 20261121   # realistic blur
+    deblur eval --data photos/ --format synthetic --degradation kernel --method wiener \
+        --method identity                                          # known kernels, no noise
     deblur eval --data levin/ --shift 3 --model default          # shift-tolerant scoring
 
 The dataset layout is detected (GoPro ``ROOT/{train,test}/<scene>/{blur,sharp}``, paired
 ``ROOT/blur`` + ``ROOT/sharp``) or named with ``--format`` (``aligned`` A|B images, ``synthetic``
-sharp photos blurred by a known kernel). Images are evaluated whole. Classical methods (``wiener``,
-``tikhonov``, ``richardson_lucy``) need each pair's kernel, ``<pair folder>/kernel/<stem>.png``
-(``deblur blur`` writes it) or the synthetic sampler's. The protocol is
+sharp photos to degrade). Images are evaluated whole. Sharp photos go through the realistic
+degradation of training and ``deblur blur --kind realistic`` (the same item gives the same
+pixels): 256 px crops at scale 1, each taken as part of a 1280 px wide frame, and the table is
+split by blur size too. ``--degradation kernel`` blurs them by uniform camera-shake kernels
+without noise instead. Classical methods (``wiener``, ``tikhonov``, ``richardson_lucy``) need each
+pair's kernel, ``<pair folder>/kernel/<stem>.png`` (``deblur blur`` writes it) or the kernel
+protocol's. The protocol is
 :mod:`deblurgan.inference.evaluation`: every metric of ``METRICS`` that applies (``lpips`` with
 the weights of ``deblur weights fetch lpips``, or ``--lpips-weights`` and ``--lpips-backbone``),
 parameters, GMACs, median latency and peak memory. A ``--model URL`` is downloaded once into the
@@ -29,6 +35,7 @@ that fails later is skipped for every method, listed at the end, and the exit co
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +50,7 @@ from deblurgan.cli.arguments import (
 )
 from deblurgan.cli.shared import add_download_options, check_download_options
 
-__all__ = ["build_parser", "eval_main", "format_table"]
+__all__ = ["build_parser", "eval_main", "format_groups", "format_table"]
 
 _PROG = "deblur eval"
 
@@ -93,17 +100,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data.add_argument(
         "--crop-size",
-        type=positive_int,
+        type=non_negative_int,
         default=256,
         metavar="N",
-        help="synthetic: side of the crop taken from each photo (default: %(default)s)",
+        help="synthetic: side of the crop taken from each photo; 0: whole photos (realistic "
+        "only) (default: %(default)s)",
+    )
+    data.add_argument(
+        "--degradation",
+        choices=("realistic", "kernel"),
+        help="synthetic: the realistic pipeline of training (default), or uniform camera-shake "
+        "kernels without noise (the classical methods' protocol; implied by --kernel-size)",
     )
     data.add_argument(
         "--kernel-size",
         type=positive_int,
-        default=31,
         metavar="K",
-        help="synthetic: side of the camera-shake kernels (odd; default: %(default)s)",
+        help="synthetic, kernel: side of the camera-shake kernels (odd; default: 31)",
+    )
+    data.add_argument(
+        "--frame-width",
+        type=non_negative_int,
+        metavar="W",
+        help="synthetic, realistic: the frame width blur sizes refer to; 0: each photo's longer "
+        "side (default: 1280, as in training)",
+    )
+    data.add_argument(
+        "--items",
+        type=positive_int,
+        metavar="N",
+        help="synthetic: number of items, item i from photo i %% n (default: one per photo)",
     )
     data.add_argument(
         "--seed", type=non_negative_int, default=0, help="synthetic: base seed (default: 0)"
@@ -288,6 +314,47 @@ def format_table(result: Any) -> str:
     return "\n".join(lines)
 
 
+def format_groups(groups: dict[str, Any], metric_names: list[str], *, title: str) -> str:
+    """A table of mean scores per group of images (rows) and method (columns).
+
+    The first metric of ``metric_names`` is shown for every method; when the blurry input
+    (``identity``) is among them, each other method also gets its gain over it.
+
+    Example:
+        >>> groups = {"< 8 px": {"items": 2, "methods": {"identity": {"psnr": 30.0},
+        ...                                              "net": {"psnr": 31.5}}}}
+        >>> print(format_groups(groups, ["psnr"], title="blur size"))
+        blur size  items  identity psnr  net psnr  net gain
+        < 8 px     2      30.00          31.50     +1.50
+    """
+    if not groups or not metric_names:
+        return ""
+    metric = metric_names[0]
+    methods = list(dict.fromkeys(m for g in groups.values() for m in g["methods"]))
+    base = "identity" if "identity" in methods else None
+    headers = [title, "items"]
+    for method in methods:
+        headers.append(f"{method} {metric}")
+        if base is not None and method != base:
+            headers.append(f"{method} gain")
+    rows = []
+    for label, group in groups.items():
+        cells = [label, str(group["items"])]
+        reference = group["methods"].get(base, {}).get(metric) if base else None
+        for method in methods:
+            value = group["methods"].get(method, {}).get(metric)
+            cells.append(_format_value(metric, value))
+            if base is not None and method != base:
+                gain = None if value is None or reference is None else value - reference
+                cells.append("-" if gain is None else f"{gain:+.2f}")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    )
+
+
 def _check_output(
     parser: argparse.ArgumentParser, option: str, value: str | None, args: argparse.Namespace
 ) -> Path | None:
@@ -332,8 +399,24 @@ def eval_main(argv: Sequence[str]) -> int:
                 "--metrics lpips needs the LPIPS weights: run 'deblur weights fetch lpips' "
                 "(or give --lpips-weights and --lpips-backbone)"
             )
-    if args.kernel_size % 2 == 0:
+    if args.kernel_size is not None and args.kernel_size % 2 == 0:
         parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
+    if args.degradation is None:
+        args.degradation = "kernel" if args.kernel_size is not None else "realistic"
+    if args.degradation == "realistic":
+        if args.kernel_size is not None:
+            parser.error("--kernel-size applies to --degradation kernel only")
+        classical = [m for m in args.method if m != "identity"]
+        if classical and args.format == "synthetic":
+            parser.error(
+                f"--method {classical[0]} needs the true kernel of each item: the realistic "
+                "degradation has none (it varies over the image); add --degradation kernel"
+            )
+    else:
+        if args.frame_width is not None:
+            parser.error("--frame-width applies to --degradation realistic only")
+        if args.crop_size == 0:
+            parser.error("--crop-size 0 (whole photos) applies to --degradation realistic only")
     csv_path = _check_output(parser, "--csv", args.csv, args)
     json_path = _check_output(parser, "--json", args.json, args)
     if csv_path is not None and json_path is not None and csv_path.resolve() == json_path.resolve():
@@ -368,6 +451,10 @@ def _run(
     )
 
     needs_kernels = any(b in CLASSICAL_METHODS for b in baselines)
+    realistic = args.degradation == "realistic"
+    degradation = None
+    if realistic and args.frame_width is not None:
+        degradation = {"frame_width": args.frame_width or None}
     try:
         dataset = load_eval_dataset(
             args.data,
@@ -375,11 +462,15 @@ def _run(
             split=args.split,
             blur=args.blur,
             order=args.order,
-            crop_size=args.crop_size,
-            sampler={"name": "trajectory", "kernel_size": args.kernel_size},
+            crop_size=args.crop_size or None,
+            sampler=None
+            if realistic
+            else {"name": "trajectory", "kernel_size": args.kernel_size or 31},
             seed=args.seed,
             kernels=needs_kernels,
             limit=args.limit,
+            degradation=degradation,
+            length=args.items,
         )
     except (ValueError, OSError) as exc:
         print(f"{_PROG}: error: {_dataset_error(exc)}", file=sys.stderr)
@@ -463,12 +554,27 @@ def _run(
     print(format_table(result))
     if any(result.summaries[m.name].count for m in methods):
         print("* best mean of each metric column")
+    by_size = None
+    if dataset.item_params:
+        from deblurgan.inference.evaluation import BLUR_SIZE_BINS, blur_size_groups, group_scores
+
+        bins = [label for _, _, label in BLUR_SIZE_BINS]
+        by_size = group_scores(result, blur_size_groups(dataset), order=bins)
+        print()
+        print(format_groups(by_size, result.metric_names, title="blur size"))
     sys.stdout.flush()
     try:
         if csv_path is not None:
             result.to_csv(csv_path)
         if json_path is not None:
-            result.to_json(json_path)
+            if by_size is None:
+                result.to_json(json_path)
+            else:
+                from deblurgan.io import atomic_write_text
+
+                summary = {**result.as_dict(), "by_blur_size": by_size}
+                text = json.dumps(summary, indent=2, allow_nan=False, default=str) + "\n"
+                atomic_write_text(json_path, text)
     except OSError as exc:
         print(f"{_PROG}: error: cannot write the results: {_one_line(exc)}", file=sys.stderr)
         return 1

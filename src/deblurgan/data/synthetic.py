@@ -1,14 +1,22 @@
-"""Synthetic training pairs: sharp photos blurred by random camera shake (DeblurGAN, Kupyn 2018).
+"""Synthetic training pairs from sharp photos: the realistic pipeline, or DeblurGAN's chain.
 
-Each item rescales a photo, crops a window with a margin of ``k // 2`` on each side, blurs it with
-a kernel from a blur sampler (in linear light by default), cuts the margin off (so no border
-padding ever reaches the blurry crop) and adds Gaussian noise. Flips and quarter turns are applied
-to the sharp window before blurring (so a returned kernel is the one used); colour jitter, last,
-to both images alike. Every random choice comes from a generator seeded by ``(seed, index)``: an
-item is the same in every epoch, process and DataLoader worker.
+By default each item goes through the one realistic degradation of
+:class:`~deblurgan.blur.RealisticDegradation` (:func:`degrade_photo`): the photo is downscaled by
+a random factor (never enlarged), the item's blur is drawn, a window holding the crop plus the
+margin that blur needs is cut from the photo (mirrored where the photo is too small), flipped,
+then blurred (camera path or camera shake), boosted and clipped, made noisy and compressed;
+the margin is cut off. ``deblur blur --kind realistic`` and ``deblur eval --format synthetic``
+call the same function, so an item is the same pixels everywhere.
 
-The blur half ("sharp window with margin -> blur -> cut the margin -> noise -> jitter -> item") is
-:class:`PairSynthesizer`, shared with the other synthetic sources (dead leaves).
+Given a ``sampler`` (or the old ``noise_std``, ``linear_light``, ``return_kernel`` settings) the
+dataset keeps DeblurGAN's simpler chain (Kupyn et al., 2018): rescale a photo, crop a window
+with a margin of ``k // 2`` on each side, blur it with a kernel from the sampler (in linear light
+by default), cut the margin off and add Gaussian noise. Flips and quarter turns are applied to
+the sharp window before blurring (so a returned kernel is the one used); colour jitter, last, to
+both images alike. That blur half is :class:`PairSynthesizer`, shared with the dead leaves.
+
+Every random choice comes from a generator seeded by ``(seed, index)``: an item is the same in
+every epoch, process and DataLoader worker.
 """
 
 from __future__ import annotations
@@ -25,6 +33,12 @@ from torch.utils.data import Dataset
 
 from deblurgan.blur import BLUR_SAMPLERS, GoProBlurSynthesizer, add_gaussian_noise, blur_image
 from deblurgan.blur.apply import linear_to_srgb, srgb_to_linear
+from deblurgan.blur.realistic import (
+    DegradedPair,
+    RealisticDegradation,
+    build_degradation,
+    reflect_pad,
+)
 from deblurgan.data.files import list_image_files, normalise_extensions
 from deblurgan.data.registries import DATASETS
 from deblurgan.data.transforms import (
@@ -43,7 +57,9 @@ __all__ = [
     "PairSynthesizer",
     "SyntheticBlurDataset",
     "build_sampler",
+    "degrade_photo",
     "list_image_files",
+    "to_uint8",
 ]
 
 logger = logging.getLogger(__name__)
@@ -124,8 +140,17 @@ def _range(name: str, value: float | Sequence[float], *, low: float) -> tuple[fl
     return lo, hi
 
 
-def _to_uint8(rgb: Tensor) -> Tensor:
+def to_uint8(rgb: Tensor) -> Tensor:
+    """A photo as the dataset keeps it: float RGB in [0, 1] to uint8 (rounded).
+
+    Example:
+        >>> to_uint8(torch.tensor([[[0.0, 0.5, 1.0]]])).tolist()
+        [[[0, 128, 255]]]
+    """
     return (rgb.clamp(0, 1) * 255).round().to(torch.uint8).contiguous()
+
+
+_to_uint8 = to_uint8
 
 
 class PairSynthesizer:
@@ -248,6 +273,99 @@ class PairSynthesizer:
         )
 
 
+def _scaled_size(size: int, scale: float) -> int:
+    return max(1, round(size * scale))
+
+
+def degrade_photo(
+    photo: Tensor,
+    degradation: RealisticDegradation,
+    *,
+    generator: torch.Generator,
+    crop_size: int | None = None,
+    scale: tuple[float, float] = (1.0, 1.0),
+    flip: bool = False,
+    rot90: bool = False,
+    jitter: Mapping[str, float] | None = None,
+) -> DegradedPair:
+    """One realistic pair from a sharp photo: the item of :class:`SyntheticBlurDataset`.
+
+    In order, each drawing from ``generator``: a scale in ``scale`` (clipped so the crop fits;
+    the photo is resampled with antialiasing when it is not 1), the blur
+    (:meth:`~deblurgan.blur.RealisticDegradation.draw`, sizes relative to the degradation's
+    frame width, or to the scaled photo's longer side when that is ``None``), a window of the
+    crop plus the blur's margin (two numbers, always), flips (two numbers), a quarter turn (one
+    number, when ``rot90``), colour jitter (when given), then the degradation itself. Where the
+    scaled photo is smaller than the window, its border is mirrored; the crop itself always
+    lies inside the photo.
+
+    Args:
+        photo: ``(3, H, W)`` sharp photo, uint8 or float in [0, 1].
+        degradation: the pipeline.
+        generator: the only source of randomness (``item_generator(seed, index)``).
+        crop_size: side of the square crop; ``None``: the whole (scaled) photo.
+        scale: ``(low, high)`` range of the random rescale.
+        flip: random horizontal and vertical flips.
+        rot90: random quarter turns.
+        jitter: colour jitter amounts applied to the sharp window before the degradation.
+
+    Returns:
+        A :class:`~deblurgan.blur.DegradedPair` with ``(3, crop, crop)`` images (or the scaled
+        photo's size); its params add ``scale`` and the window's position.
+
+    Example:
+        >>> photo = torch.randint(0, 256, (3, 40, 48), dtype=torch.uint8)
+        >>> pair = degrade_photo(photo, RealisticDegradation(frame_width=48), crop_size=16,
+        ...                      generator=torch.Generator().manual_seed(0))
+        >>> pair.blurry.shape, pair.sharp.shape
+        (torch.Size([3, 16, 16]), torch.Size([3, 16, 16]))
+    """
+    height, width = int(photo.shape[-2]), int(photo.shape[-1])
+    if crop_size is not None and crop_size > min(height, width):
+        raise ValueError(f"a {width}x{height} photo is smaller than the crop {crop_size}")
+    low = scale[0] if crop_size is None else max(scale[0], crop_size / min(height, width))
+    high = max(scale[1], low)
+    u = float(torch.rand(1, generator=generator, dtype=torch.float64))
+    factor = low + (high - low) * u
+    scaled_h, scaled_w = _scaled_size(height, factor), _scaled_size(width, factor)
+    if crop_size is not None:  # rounding must not lose the crop
+        scaled_h, scaled_w = max(scaled_h, crop_size), max(scaled_w, crop_size)
+    out_h, out_w = (crop_size, crop_size) if crop_size is not None else (scaled_h, scaled_w)
+    params = degradation.draw(
+        generator=generator, frame_width=degradation.frame_width_for(scaled_h, scaled_w)
+    )
+    margin = degradation.margin(params, out_h, out_w)
+    # The real pixels of the window, in the scaled photo and in the photo itself.
+    real_h, real_w = min(out_h + 2 * margin, scaled_h), min(out_w + 2 * margin, scaled_w)
+    source_h = min(max(round(real_h * height / scaled_h), 1), height)
+    source_w = min(max(round(real_w * width / scaled_w), 1), width)
+    top, left = crop_window(height, width, (source_h, source_w), generator=generator)
+    region = photo[:, top : top + source_h, left : left + source_w]
+    region = region.float().div_(255) if region.dtype == torch.uint8 else region.float()
+    if (source_h, source_w) != (real_h, real_w):
+        region = F.interpolate(
+            region[None],
+            size=(real_h, real_w),
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )[0].clamp_(0, 1)
+    pad_h, pad_w = out_h + 2 * margin - real_h, out_w + 2 * margin - real_w
+    if pad_h or pad_w:
+        region = reflect_pad(region, pad_h // 2, pad_h - pad_h // 2, pad_w // 2, pad_w - pad_w // 2)
+    region, _ = random_flip_pair(
+        region, region, generator=generator, horizontal=flip, vertical=flip
+    )
+    if rot90:
+        turns = random_quarter_turns(region.shape[-2], region.shape[-1], generator=generator)
+        region = torch.rot90(region, turns, dims=(-2, -1))
+    if jitter:
+        region, _ = random_colour_jitter_pair(region, region, generator=generator, **jitter)
+    pair = degradation.apply(region, params, margin=margin, generator=generator)
+    pair.params.update(scale=factor, window_top=top, window_left=left)
+    return pair
+
+
 class _SynthesizedPairs(Dataset[dict[str, Any]]):
     """Base of the datasets whose items come out of a :class:`PairSynthesizer`.
 
@@ -297,9 +415,17 @@ class _SynthesizedPairs(Dataset[dict[str, Any]]):
         return self.synthesizer.return_kernel
 
 
+_LEGACY_DEFAULTS: dict[str, Any] = {"noise_std": (0.0, 0.01), "linear_light": True}
+
+
 @DATASETS.register("synthetic")
 class SyntheticBlurDataset(_SynthesizedPairs):
     """Pairs ``(blurry, sharp)`` synthesised from a folder of sharp photos.
+
+    By default (no ``sampler``) every item is the realistic degradation of
+    :func:`degrade_photo` (:class:`~deblurgan.blur.RealisticDegradation`, settings in
+    ``degradation``). A ``sampler`` (or any of ``noise_std``, ``linear_light``,
+    ``return_kernel``) selects DeblurGAN's simpler chain of :class:`PairSynthesizer` instead.
 
     Photos are decoded once at construction and kept as uint8 ``(3, H, W)`` tensors (a quarter of
     float32's memory; with ``fork`` DataLoader workers share them). ``cache=False`` decodes on
@@ -308,34 +434,42 @@ class SyntheticBlurDataset(_SynthesizedPairs):
 
     Args:
         root: folder of sharp photos, a photo file, or a list of folders and files.
-        crop_size: side of the square crops returned.
+        crop_size: side of the square crops returned; ``None`` (realistic pipeline only): whole
+            photos, of their own sizes (for evaluation and ``deblur blur``, not batches).
         length: virtual epoch length; default one item per photo. Item ``i`` uses photo
             ``i % len(photos)``.
-        sampler: blur sampler spec: any name registered in ``BLUR_SAMPLERS`` (camera-shake
-            ``"trajectory"``, the default, or ``"linear"``, ``"defocus"``, ``"gaussian"``...),
+        degradation: the realistic pipeline's settings: a mapping of
+            :class:`~deblurgan.blur.RealisticDegradation` keywords, ``"realistic"``, an instance
+            or ``None`` (its defaults). Not with ``sampler``.
+        sampler: the old chain's blur sampler: any name registered in ``BLUR_SAMPLERS``
+            (camera-shake ``"trajectory"``, ``"linear"``, ``"defocus"``, ``"gaussian"``...),
             alone or as ``{"name": ..., **kwargs}``; or a sampler object (``kernel_size`` and
             ``sample(batch, *, generator)``). ``"gopro"`` (or ``{"name": "gopro", **kwargs}`` of
             :class:`~deblurgan.blur.GoProBlurSynthesizer`) synthesises GoPro-style non-uniform
             blur instead: sub-frames along a random camera path, averaged with the
             synthesiser's own ``gamma`` (``linear_light`` does not apply).
         scale: range of the random rescale applied to the photo before cropping (downscaling with
-            antialiasing varies the blur-to-detail ratio); clipped per photo so the crop fits.
-        noise_std: range of the Gaussian noise standard deviation added to the blurry image.
+            antialiasing varies the detail under the blur); clipped per photo so the crop (old
+            chain: the crop and its kernel margin) fits.
+        noise_std: old chain: range of the Gaussian noise standard deviation (default 0-0.01).
         flip: random horizontal and vertical flips, applied to both images alike.
         rot90: random quarter turns, applied to both images alike.
         jitter: colour jitter ``{"brightness": x, "contrast": x, "saturation": x}`` applied
             identically to both images (see ``random_colour_jitter_pair``).
-        linear_light: blur in linear light (sRGB decoded, blurred, re-encoded), as a camera
-            integrates light; ``False`` blurs the sRGB values directly as DeblurGAN did.
+        linear_light: old chain: blur in linear light (sRGB decoded, blurred, re-encoded), as a
+            camera integrates light (default); ``False`` blurs the sRGB values as DeblurGAN did.
         seed: base seed; item ``i`` is a function of ``(seed, i)`` only.
         extensions: file extensions taken from folders.
         recursive: scan sub-folders of ``root`` too.
         cache: decode every photo once at construction (default) or at every access.
-        return_kernel: also return the blur kernel as ``"kernel"`` ``(k, k)``.
+        return_kernel: old chain: also return the blur kernel as ``"kernel"`` ``(k, k)``.
+        return_params: realistic pipeline: also return the item's parameters as ``"params"``
+            (a JSON-ready dict; for evaluation and ``deblur blur``: it does not collate).
 
     Raises:
-        ValueError: no photos, unreadable photos, or photos too small for ``crop_size`` plus the
-            kernel margin even at the largest scale; the message lists every offending file.
+        ValueError: no photos, unreadable photos, or photos too small for ``crop_size`` (old
+            chain: plus the kernel margin) even at the largest scale; the message lists every
+            offending file.
 
     Example:
         >>> import tempfile
@@ -347,35 +481,65 @@ class SyntheticBlurDataset(_SynthesizedPairs):
         >>> item = data[2]
         >>> len(data), item["blurry"].shape, item["sharp"].shape, item["name"]
         (3, torch.Size([3, 16, 16]), torch.Size([3, 16, 16]), 'flat_2')
+        >>> realistic = SyntheticBlurDataset(folder, crop_size=16, degradation={"frame_width": 48})
+        >>> realistic[0]["blurry"].shape
+        torch.Size([3, 16, 16])
     """
 
     def __init__(
         self,
         root: PathLike | Sequence[PathLike],
         *,
-        crop_size: int = 256,
+        crop_size: int | None = 256,
         length: int | None = None,
+        degradation: Any = None,
         sampler: Any = None,
         scale: float | Sequence[float] = (0.25, 1.0),
-        noise_std: float | Sequence[float] = (0.0, 0.01),
+        noise_std: float | Sequence[float] | None = None,
         flip: bool = True,
         rot90: bool = False,
         jitter: Mapping[str, float] | None = None,
-        linear_light: bool = True,
+        linear_light: bool | None = None,
         seed: int = 0,
         extensions: Sequence[str] | str = tuple(IMAGE_EXTENSIONS),
         recursive: bool = False,
         cache: bool = True,
         return_kernel: bool = False,
+        return_params: bool = False,
     ) -> None:
-        self.synthesizer = PairSynthesizer(
-            crop_size,
-            sampler=sampler,
-            noise_std=noise_std,
-            jitter=jitter,
-            linear_light=linear_light,
-            return_kernel=return_kernel,
-        )
+        legacy = sampler is not None or noise_std is not None or linear_light is not None
+        legacy = legacy or bool(return_kernel)
+        if legacy and degradation is not None:
+            raise ValueError(
+                "give either degradation (the realistic pipeline) or sampler/noise_std/"
+                "linear_light/return_kernel (the old chain), not both"
+            )
+        self.degradation: RealisticDegradation | None = None
+        if legacy:
+            if crop_size is None:
+                raise ValueError("crop_size=None (whole photos) needs the realistic pipeline")
+            if return_params:
+                raise ValueError("return_params needs the realistic pipeline (no sampler)")
+            self.synthesizer = PairSynthesizer(
+                crop_size,
+                sampler=sampler,
+                noise_std=_LEGACY_DEFAULTS["noise_std"] if noise_std is None else noise_std,
+                jitter=jitter,
+                linear_light=_LEGACY_DEFAULTS["linear_light"]
+                if linear_light is None
+                else linear_light,
+                return_kernel=return_kernel,
+            )
+            self._jitter: dict[str, float] = self.synthesizer.jitter
+        else:
+            if crop_size is not None and (
+                not isinstance(crop_size, int) or isinstance(crop_size, bool) or crop_size < 1
+            ):
+                raise ValueError(f"crop_size must be a positive integer or None, got {crop_size!r}")
+            self.degradation = build_degradation(degradation)
+            self._crop_size = crop_size
+            self._jitter = PairAugment(jitter=jitter).jitter
+        self.return_params = bool(return_params)
         self.scale = _range("scale", scale, low=0.0)
         if self.scale[0] <= 0:
             raise ValueError(f"scale must be positive, got {scale!r}")
@@ -391,12 +555,16 @@ class SyntheticBlurDataset(_SynthesizedPairs):
         self.photos: list[Tensor] = []
         self.sizes: list[tuple[int, int]] = []
         problems: list[str] = []
-        need = crop_size + 2 * self.margin
         for path in self.files:
             size = self._load_size(path, problems)
-            if size is None:
+            if size is None or crop_size is None:
                 continue
             h, w = size
+            if self.degradation is not None:
+                if min(h, w) < crop_size:  # the blur's margin is mirrored where it must be
+                    problems.append(f"{path}: {w}x{h} is smaller than the crop {crop_size}")
+                continue
+            need = crop_size + 2 * self.margin
             # A photo too small for the scale range is used at the smallest scale that fits the
             # window (see __getitem__); only one smaller than the window itself is unusable.
             if min(h, w) < need:
@@ -411,12 +579,57 @@ class SyntheticBlurDataset(_SynthesizedPairs):
             raise ValueError(f"length must be a positive integer, got {length!r}")
         self.length = length
         logger.info(
-            "SyntheticBlurDataset: %d photos, %d items, crop %d, sampler %r",
+            "SyntheticBlurDataset: %d photos, %d items, crop %s, %r",
             len(self.files),
             self.length,
             crop_size,
-            self.sampler,
+            self.degradation if self.degradation is not None else self.sampler,
         )
+
+    # The old chain's settings live in its PairSynthesizer; the realistic pipeline has its own.
+    @property
+    def crop_size(self) -> int | None:  # type: ignore[override]
+        """Side of the square crops (``None``: whole photos)."""
+        return self._crop_size if self.degradation is not None else self.synthesizer.crop_size
+
+    @property
+    def sampler(self) -> Any:
+        """The old chain's blur sampler; the realistic pipeline itself otherwise."""
+        return self.degradation if self.degradation is not None else self.synthesizer.sampler
+
+    @property
+    def gopro(self) -> bool:
+        """Whether the old chain's blur is the GoPro-style synthesis."""
+        return self.degradation is None and self.synthesizer.gopro
+
+    @property
+    def margin(self) -> int:
+        """Old chain: pixels of context blurred on each side of the crop; realistic: per item."""
+        return self.synthesizer.margin if self.degradation is None else 0
+
+    @property
+    def noise_std(self) -> tuple[float, float]:
+        """Old chain: range of the noise standard deviation."""
+        if self.degradation is not None:
+            raise AttributeError("the realistic pipeline has no noise_std; see .degradation")
+        return self.synthesizer.noise_std
+
+    @property
+    def jitter(self) -> dict[str, float]:
+        """The enabled colour-jitter amounts."""
+        return self._jitter
+
+    @property
+    def linear_light(self) -> bool:
+        """Old chain: whether the blur averages linear light."""
+        if self.degradation is not None:
+            raise AttributeError("the realistic pipeline draws linear or gamma averaging per item")
+        return self.synthesizer.linear_light
+
+    @property
+    def return_kernel(self) -> bool:
+        """Whether items carry their blur kernel (old chain only)."""
+        return self.degradation is None and self.synthesizer.return_kernel
 
     def _load_size(self, path: Path, problems: list[str]) -> tuple[int, int] | None:
         """Check one photo (cache it when caching): ``(height, width)``, or ``None`` + a problem."""
@@ -449,8 +662,29 @@ class SyntheticBlurDataset(_SynthesizedPairs):
         generator = item_generator(self.seed, index)
         photo_index = index % len(self.files)
         photo = self._photo(photo_index)
+        name = f"{self.files[photo_index].stem}_{index}"
+        if self.degradation is not None:
+            pair = degrade_photo(
+                photo,
+                self.degradation,
+                generator=generator,
+                crop_size=self._crop_size,
+                scale=self.scale,
+                flip=self.flip,
+                rot90=self.rot90,
+                jitter=self._jitter,
+            )
+            item: dict[str, Any] = {
+                "blurry": pair.blurry.contiguous().float(),
+                "sharp": pair.sharp.contiguous().float(),
+                "name": name,
+            }
+            if self.return_params:
+                item["params"] = pair.params
+            return item
+
         height, width = photo.shape[-2:]
-        window = self.crop_size + 2 * self.margin
+        window = self.synthesizer.crop_size + 2 * self.margin
 
         # Random scale, clipped so the window still fits the rescaled photo.
         low = max(self.scale[0], window / min(height, width))
@@ -477,6 +711,4 @@ class SyntheticBlurDataset(_SynthesizedPairs):
             turns = random_quarter_turns(window, window, generator=generator)
             region = torch.rot90(region, turns, dims=(-2, -1))
 
-        return self.synthesizer(
-            region, generator=generator, name=f"{self.files[photo_index].stem}_{index}"
-        )
+        return self.synthesizer(region, generator=generator, name=name)

@@ -8,7 +8,14 @@ each costs:
   deconvolutions ``wiener``, ``tikhonov`` and ``richardson_lucy`` given the true kernel of each
   item (a ceiling for what a known blur allows; see :mod:`deblurgan.blur.deconv`).
 - **Data**: any on-disk layout of :data:`deblurgan.data.DATASETS` (:func:`load_eval_dataset`),
-  read without crops, flips or noise. Kernels come from the synthetic dataset
+  read without crops, flips or noise. Sharp photos (``format="synthetic"``) are degraded by the
+  one realistic pipeline of training and ``deblur blur``
+  (:class:`~deblurgan.blur.RealisticDegradation`, its defaults unless told): item ``i`` is photo
+  ``i % n`` at scale 1 (no rescaling, no flips), a crop (default 256 px) seeded by
+  ``(seed, i)``, every crop taken as part of a 1280 px wide frame; :func:`group_scores` with
+  :func:`blur_size_groups` splits the scores by blur size. The known-kernel protocol
+  (``kernels=True`` or a ``sampler``) blurs the crops by uniform kernels instead, without
+  noise, for the classical methods. Kernels come from that synthetic dataset
   (``return_kernel=True``) or from ``<pair folder>/kernel/<stem>.png`` next to ``blur/`` and
   ``sharp/`` (what ``deblur blur`` writes; ``.npy`` works too), normalised to sum 1.
 - **Metrics**: every entry of :data:`deblurgan.metrics.METRICS` that applies: metrics whose
@@ -72,6 +79,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deblurgan.blur.deconv import DECONV_METHODS
+from deblurgan.blur.realistic import build_degradation
 from deblurgan.data import DATASET_FORMATS, detect_format
 from deblurgan.data.aligned import ALIGNED_ORDERS, AlignedPairDataset
 from deblurgan.data.gopro import GOPRO_BLUR_DIRS, GoProDataset
@@ -87,6 +95,7 @@ from deblurgan.models.weights import SHIPPED_WEIGHTS, load_generator
 
 __all__ = [
     "BASELINE_METHODS",
+    "BLUR_SIZE_BINS",
     "CLASSICAL_METHODS",
     "COST_KEYS",
     "KERNEL_DIR",
@@ -98,9 +107,11 @@ __all__ = [
     "MethodSummary",
     "align_by_shift",
     "atomic_write_text",
+    "blur_size_groups",
     "classical_method",
     "evaluate",
     "generator_method",
+    "group_scores",
     "identity_method",
     "load_eval_dataset",
     "load_kernel",
@@ -117,6 +128,16 @@ COST_KEYS = ("params", "gmacs", "latency_ms", "peak_memory_mb")
 #: The folder next to ``blur/`` and ``sharp/`` that holds one kernel per pair (``deblur blur``).
 KERNEL_DIR = "kernel"
 _KERNEL_SUFFIXES = (".png", ".tif", ".tiff", ".npy")
+
+#: Blur-size bins of the realistic synthetic protocol: ``(low, high, label)``, pixels of the
+#: streak at the image centre in the 1280 px frame (``blur_px``), one octave each.
+BLUR_SIZE_BINS: tuple[tuple[float, float, str], ...] = (
+    (0.0, 8.0, "< 8 px"),
+    (8.0, 16.0, "8-16 px"),
+    (16.0, 32.0, "16-32 px"),
+    (32.0, 64.0, "32-64 px"),
+    (64.0, math.inf, ">= 64 px"),
+)
 
 #: The cap of :func:`deblurgan.metrics.psnr` (the score of identical images).
 _PSNR_MAX_DB = float(inspect.signature(psnr).parameters["max_db"].default)
@@ -245,6 +266,8 @@ class EvalDataset:
         self.length = total if limit is None else min(total, limit)
         self.info["items"] = total
         self.info["evaluated"] = self.length
+        #: name -> the degradation parameters of each item read so far (realistic synthetic data).
+        self.item_params: dict[str, dict[str, Any]] = {}
 
     def __len__(self) -> int:
         return self.length
@@ -260,6 +283,8 @@ class EvalDataset:
         kernel = item.get("kernel")
         if self.kernel_files is not None:
             kernel = load_kernel(self.kernel_files[index])
+        if item.get("params") is not None:
+            self.item_params[str(item["name"])] = item["params"]
         return EvalItem(
             name=str(item["name"]),
             blurry=item["blurry"],
@@ -279,11 +304,13 @@ def load_eval_dataset(
     split: str = "test",
     blur: str = "blur",
     order: str = "blur_sharp",
-    crop_size: int = 256,
+    crop_size: int | None = 256,
     sampler: Any = None,
     seed: int = 0,
     kernels: bool = False,
     limit: int | None = None,
+    degradation: Any = None,
+    length: int | None = None,
 ) -> EvalDataset:
     """Open a dataset folder for evaluation, whole images, validated up front.
 
@@ -297,15 +324,21 @@ def load_eval_dataset(
         blur: GoPro: ``"blur"`` or ``"blur_gamma"``.
         order: aligned: ``"blur_sharp"`` (blurry left) or ``"sharp_blur"``.
         crop_size: synthetic: the side of the square crop taken from each photo at scale 1 (the
-            only format that crops: its blur needs a margin).
-        sampler: synthetic: the blur sampler spec (default camera shake, ``trajectory``).
+            only format that crops); ``None``: whole photos (realistic pipeline only).
+        sampler: synthetic: a blur sampler spec selects the known-kernel protocol with it.
         seed: synthetic: the base seed; item ``i`` depends on ``(seed, i)`` only.
         kernels: load each item's true kernel (for the classical methods): from the synthetic
-            sampler, or from ``<pair folder>/kernel/<stem>.{png,tif,tiff,npy}``.
+            known-kernel protocol (default sampler camera shake, ``trajectory``), or from
+            ``<pair folder>/kernel/<stem>.{png,tif,tiff,npy}``.
         limit: evaluate only the first ``limit`` items.
+        degradation: synthetic: the realistic pipeline's settings (see
+            :func:`~deblurgan.blur.build_degradation`; default its defaults).
+        length: synthetic: the number of items (default one per photo; item ``i`` uses photo
+            ``i % n``).
 
-    Synthetic pairs are blurred on the stored (encoded) values, without noise or flips, so the
-    true kernel is exactly the degradation the classical methods invert.
+    Synthetic pairs go through the realistic pipeline unless kernels are asked for (or a
+    sampler given): then they are blurred on the stored (encoded) values, without noise or
+    flips, so the true kernel is exactly the degradation the classical methods invert.
 
     Returns:
         The dataset.
@@ -380,19 +413,44 @@ def load_eval_dataset(
         return EvalDataset(
             aligned, info=info, sources=[str(p.path) for p in aligned.pairs], limit=limit
         )
-    synthetic = SyntheticBlurDataset(
-        root,
-        crop_size=crop_size,
-        sampler=sampler,
-        scale=1.0,
-        noise_std=0.0,
-        flip=False,
-        linear_light=False,
-        seed=seed,
-        return_kernel=kernels,
-    )
+    if sampler is not None or kernels:  # the known-kernel protocol of the classical methods
+        if crop_size is None:
+            raise ValueError("the known-kernel protocol crops the photos: give a crop size")
+        synthetic = SyntheticBlurDataset(
+            root,
+            crop_size=crop_size,
+            length=length,
+            sampler=sampler if sampler is not None else {"name": "trajectory"},
+            scale=1.0,
+            noise_std=0.0,
+            flip=False,
+            linear_light=False,
+            seed=seed,
+            return_kernel=kernels,
+        )
+        info.update(
+            crop_size=crop_size, seed=seed, degradation="kernel", sampler=repr(synthetic.sampler)
+        )
+    else:
+        pipeline = build_degradation(degradation)
+        synthetic = SyntheticBlurDataset(
+            root,
+            crop_size=crop_size,
+            length=length,
+            degradation=pipeline,
+            scale=1.0,
+            flip=False,
+            seed=seed,
+            return_params=True,
+        )
+        info.update(
+            crop_size=crop_size,
+            seed=seed,
+            degradation={"name": "realistic", **pipeline.as_dict()},
+            scale=1.0,
+            flip=False,
+        )
     files = synthetic.files
-    info.update(crop_size=crop_size, seed=seed, sampler=repr(synthetic.sampler))
     return EvalDataset(
         synthetic,
         info=info,
@@ -400,6 +458,62 @@ def load_eval_dataset(
         has_kernels=kernels,
         limit=limit,
     )
+
+
+def blur_size_groups(
+    dataset: EvalDataset,
+    bins: Sequence[tuple[float, float, str]] = BLUR_SIZE_BINS,
+) -> dict[str, str]:
+    """Item name -> blur-size bin label, for the realistic synthetic items read so far.
+
+    Sizes are ``blur_px``: the streak at the image centre in the degradation's frame (1280 px
+    wide by default). Call it after :func:`evaluate` (which reads every item).
+    """
+    groups: dict[str, str] = {}
+    for name, params in dataset.item_params.items():
+        size = float(params["blur_px"])
+        for low, high, label in bins:
+            if low <= size < high:
+                groups[name] = label
+                break
+    return groups
+
+
+def group_scores(
+    result: EvaluationResult, groups: Mapping[str, str], *, order: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """Mean scores of every method within each group of images (e.g. by blur size).
+
+    Args:
+        result: an evaluation.
+        groups: item name -> group label; items without a label are left out.
+        order: labels in the order wanted (e.g. the bins'); others follow as they first appear.
+
+    Returns:
+        ``{label: {"items": count, "methods": {method: {metric: mean}}}}``, empty groups left out.
+
+    Example:
+        >>> rows = [ImageResult("a", n, 8, 8, {"psnr": v}, 0.0) for n, v in (("x", 20.0),
+        ...         ("y", 30.0))]
+        >>> result = EvaluationResult({}, ["psnr"], rows=rows)
+        >>> group_scores(result, {"x": "small", "y": "large"})["large"]
+        {'items': 1, 'methods': {'a': {'psnr': 30.0}}}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for label in dict.fromkeys([*order, *groups.values()]):
+        rows = [row for row in result.rows if groups.get(row.name) == label]
+        if not rows:
+            continue
+        methods: dict[str, dict[str, float]] = {}
+        for method in dict.fromkeys(row.method for row in rows):
+            mine = [row for row in rows if row.method == method]
+            methods[method] = {
+                metric: _mean([r.scores[metric] for r in mine if metric in r.scores])
+                for metric in result.metric_names
+                if any(metric in r.scores for r in mine)
+            }
+        out[label] = {"items": len({row.name for row in rows}), "methods": methods}
+    return out
 
 
 # ------------------------------------------------------------------------------------ methods
@@ -665,8 +779,16 @@ def align_by_shift(
         ((dy, dx) for dy in range(-k, k + 1) for dx in range(-k, k + 1)),
         key=lambda d: (abs(d[0]) + abs(d[1]), abs(d[0]), d),
     )
+    # Every offset's squared error at once (FFT and an integral image, exact up to rounding);
+    # then the exact comparison below runs only on the offsets within rounding of the least, in
+    # the tie-break order: the answer of trying all (2k+1)^2 windows, about 20x faster at 1 MP.
+    approx = _window_errors(restored.double(), target, k)
+    floor = float(approx.min())
+    slack = 1e-9 * float(approx.abs().max()) + 1e-12
     best, best_error = (0, 0), math.inf
     for dy, dx in offsets:
+        if float(approx[dy + k, dx + k]) > floor + slack:
+            continue
         window = restored[..., k + dy : height - k + dy, k + dx : width - k + dx].double()
         error = float((window - target).square().mean())
         if error < best_error:
@@ -674,6 +796,36 @@ def align_by_shift(
     dy, dx = best
     window = restored[..., k + dy : height - k + dy, k + dx : width - k + dx]
     return window, sharp[..., k : height - k, k : width - k], best
+
+
+def _window_errors(moving: Tensor, target: Tensor, k: int) -> Tensor:
+    """Squared error of ``target`` against every window of ``moving`` displaced by ``|dy|, |dx|
+    <= k``, less the constant ``sum(target**2)``: ``(2k+1, 2k+1)``, index ``(dy + k, dx + k)``.
+
+    Summed over the batch and channels. ``sum((w - t)^2) = sum(w^2) - 2 sum(w t) + sum(t^2)``:
+    ``sum(w t)`` for all windows is one FFT cross-correlation (no wrap-around: windows stay
+    inside ``moving``), ``sum(w^2)`` an integral image.
+
+    Shape:
+        - moving: :math:`(B, C, H, W)`; target: :math:`(B, C, H - 2k, W - 2k)`
+    """
+    height, width = moving.shape[-2:]
+    h, w = target.shape[-2:]
+    size = (height, width)
+    spectrum = torch.fft.rfft2(moving, s=size) * torch.fft.rfft2(target, s=size).conj()
+    # cross[a, b] = sum over (y, x) of target[y, x] * moving[y + a, x + b]
+    cross = torch.fft.irfft2(spectrum, s=size).reshape(-1, height, width).sum(0)
+    energy = moving.square().reshape(-1, height, width).sum(0)
+    integral = F.pad(energy.cumsum(0).cumsum(1), (1, 0, 1, 0))
+    a = torch.arange(2 * k + 1, device=moving.device)
+    rows, cols = a[:, None], a[None, :]
+    window_energy = (
+        integral[rows + h, cols + w]
+        - integral[rows, cols + w]
+        - integral[rows + h, cols]
+        + integral[rows, cols]
+    )
+    return window_energy - 2 * cross[: 2 * k + 1, : 2 * k + 1]
 
 
 def _metric_min_size(name: str, network: PairDistance | None) -> int:
@@ -1247,7 +1399,7 @@ def _protocol(
         data_info = {"items": len(dataset), "evaluated": len(dataset)}
     return {
         "dataset": data_info,
-        "full_size": data_info.get("format") != "synthetic",
+        "full_size": data_info.get("format") != "synthetic" or data_info.get("crop_size") is None,
         "shift": shift,
         "shift_convention": SHIFT_CONVENTION
         if shift
