@@ -139,10 +139,12 @@ def test_frames_kind_from_a_video_and_from_a_folder(tmp_path: Path) -> None:
 
 def test_bad_files_are_reported_and_the_rest_written(photos: Path, tmp_path: Path, capsys) -> None:
     (photos / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    (photos / "loop.png").symlink_to("loop.png")
     out = tmp_path / "out"
     assert main(["blur", str(photos), str(out), "-q"]) == 1  # the default kind, realistic
     captured = capsys.readouterr()
     assert "broken.png" in captured.err and "2 pair(s) written" in captured.out
+    assert f"{photos / 'loop.png'}: symbolic link loop" in captured.err
     assert len(list((out / "photos" / "blur").iterdir())) == 2
 
 

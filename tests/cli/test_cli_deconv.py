@@ -80,6 +80,7 @@ def test_bad_inputs_do_not_stop_the_run_and_are_named(
     rgba = torch.rand(4, 30, 20, generator=torch.Generator().manual_seed(0))
     write_image(folder / "a.png", rgba[:3], alpha=rgba[3:])
     (folder / "broken.png").write_bytes(b"not an image")
+    (folder / "loop.png").symlink_to("loop.png")
     kernel = folder / "psf.png"
     kernel.write_bytes(scene["kernel"].read_bytes())  # a kernel among the inputs is skipped
     code = main(
@@ -87,8 +88,9 @@ def test_bad_inputs_do_not_stop_the_run_and_are_named(
     )
     captured = capsys.readouterr()
     assert code == 1
-    assert "1 deconvolved, 1 failed" in captured.out
+    assert "1 deconvolved, 2 failed" in captured.out
     assert f"{folder / 'broken.png'}:" in captured.err
+    assert f"{folder / 'loop.png'}: symbolic link loop" in captured.err
     written = read_image(tmp_path / "out" / "a.png")
     assert written.alpha is not None and written.rgb.shape == (3, 30, 20)
     assert not (tmp_path / "out" / "psf.png").exists()

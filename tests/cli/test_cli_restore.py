@@ -464,3 +464,17 @@ def test_deblurrer_refuses_non_finite_images() -> None:
     image[0, 0, 0, 0] = float("nan")
     with pytest.raises(ValueError, match="NaN or infinite"):
         deblurrer(image)
+
+
+def test_a_symlink_loop_in_a_folder_is_one_bad_input(
+    folder: Path, tmp_path: Path, checkpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "loop.png").symlink_to("loop.png")
+    out = tmp_path / "out"
+    for extra in ([], ["-r"]):
+        code = main([str(folder), *extra, "-o", str(out), "--model", checkpoint, "--force"])
+        captured = capsys.readouterr()
+        assert code == 1
+        assert f"{folder / 'loop.png'}: symbolic link loop" in captured.err
+        assert "5 restored, 1 failed" in captured.out
+        assert "Traceback" not in captured.err

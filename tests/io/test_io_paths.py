@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,55 @@ def test_symlink_loop_does_not_recurse_forever(tree: Path) -> None:
     (tree / "sub" / "loop").symlink_to(tree, target_is_directory=True)
     found = _names(find_images([tree], recursive=True), tree)
     assert found == ["a.JPG", "b.png", "c.tiff", "sub/d.png", "sub/e.webp"]
+
+
+def _folder_with_a_loop(tmp_path: Path) -> Path:
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.png").write_bytes(b"")
+    (root / "sub" / "b.png").write_bytes(b"")
+    (root / "loop.png").symlink_to("loop.png")  # points at itself
+    (root / "sub" / "again").symlink_to("again")
+    return root
+
+
+@pytest.mark.parametrize("recursive", [False, True])
+def test_symlink_loops_are_problems_not_crashes(tmp_path: Path, recursive: bool) -> None:
+    root = _folder_with_a_loop(tmp_path)
+    problems: list[ImageError] = []
+    found = find_images([root], recursive=recursive, problems=problems)
+    expected = ["a.png", "b.png"] if recursive else ["a.png"]
+    assert [p.name for p in found] == expected
+    loops = sorted(str(p) for p in problems)
+    want = [f"{root / 'loop.png'}: symbolic link loop"]
+    if recursive:
+        want.append(f"{root / 'sub' / 'again'}: symbolic link loop")
+    assert loops == sorted(want)
+    # Through a glob, and without a problems list (the first one is raised).
+    problems = []
+    assert [p.name for p in find_images([str(root / "*.png")], problems=problems)] == ["a.png"]
+    assert [str(p) for p in problems] == [f"{root / 'loop.png'}: symbolic link loop"]
+    with pytest.raises(ImageError, match="symbolic link loop"):
+        find_images([root])
+
+
+def test_unreadable_folders_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _folder_with_a_loop(tmp_path)
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Any:  # root reads everything: simulate the permission
+        if Path(path) in (root / "sub", tmp_path / "locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    problems: list[ImageError] = []
+    found = find_images([root], recursive=True, problems=problems)
+    assert [p.name for p in found] == ["a.png"]
+    assert f"{root / 'sub'}: cannot be read (permission denied)" in [str(p) for p in problems]
+    (tmp_path / "locked").mkdir()
+    problems = []
+    assert find_images([tmp_path / "locked"], problems=problems) == []
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'locked'}: cannot be read (permission denied)"
+    ]

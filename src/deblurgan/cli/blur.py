@@ -669,13 +669,14 @@ def blur_main(argv: Sequence[str]) -> int:
     source = Path(args.input)
     video: Path | None = None
     files: list[Path] | None = None
+    input_problems: list[ImageError] = []  # link loops, unreadable folders: reported, skipped
     if args.kind == "frames" and source.is_file():
         if is_image_path(source):
             parser.error(f"--kind frames takes a video file or a folder of frames, not {source}")
         video = source
     else:
         try:
-            files = find_images([args.input])
+            files = find_images([args.input], problems=input_problems)
         except ImageError as exc:
             print(f"{_PROG}: error: {exc}", file=sys.stderr)
             return 2
@@ -705,7 +706,7 @@ def blur_main(argv: Sequence[str]) -> int:
         return 2
 
     writer = _Writer(scene, args.bit_depth)
-    failures: list[str] = []
+    failures: list[str] = [str(problem) for problem in input_problems]
     if files is not None and args.limit is not None and args.kind != "frames":
         files = files[: args.limit]
     if not args.quiet:

@@ -180,11 +180,13 @@ def _expand_inputs(
     found: list[tuple[Path, Path]] = []
     seen: set[Path] = {kernel.resolve()}
     for item in inputs:
+        problems: list[ImageError] = []
         try:
-            paths = find_images([item], recursive=recursive)
+            paths = find_images([item], recursive=recursive, problems=problems)
         except ImageError as exc:
             failures.append(str(exc))
             continue
+        failures.extend(str(problem) for problem in problems)  # link loops, unreadable folders
         root = Path(item)
         for path in paths:
             key = path.resolve()

@@ -158,11 +158,13 @@ def _expand_inputs(
     seen: set[Path] = set()
     skipped = 0
     for item in inputs:
+        problems: list[ImageError] = []
         try:
-            paths = find_images([item], recursive=recursive)
+            paths = find_images([item], recursive=recursive, problems=problems)
         except ImageError as exc:
             failures.append(str(exc))
             continue
+        failures.extend(str(problem) for problem in problems)  # link loops, unreadable folders
         root = Path(item)
         named = root.is_file()
         for path in paths:
