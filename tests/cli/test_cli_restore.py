@@ -478,3 +478,19 @@ def test_a_symlink_loop_in_a_folder_is_one_bad_input(
         assert f"{folder / 'loop.png'}: symbolic link loop" in captured.err
         assert "5 restored, 1 failed" in captured.out
         assert "Traceback" not in captured.err
+
+
+def test_a_file_name_with_a_newline_cannot_forge_report_lines(
+    tmp_path: Path, checkpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bad\n5 restored, 0 failed\nx.png").write_bytes(b"not an image")
+    (folder / "\x1b[2Jclear.png").write_bytes(b"not an image")
+    code = main([str(folder), "-o", str(tmp_path / "out"), "--model", checkpoint])
+    captured = capsys.readouterr()
+    assert code == 1
+    lines = [line for line in captured.err.splitlines() if "failed" in line or ".png" in line]
+    assert len(lines) == 2, captured.err
+    assert "bad\\n5 restored, 0 failed\\nx.png: " in captured.err
+    assert "\\x1b[2Jclear.png: " in captured.err and "\x1b" not in captured.err

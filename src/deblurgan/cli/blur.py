@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from deblurgan.cli.arguments import non_negative_float, non_negative_int, positive_int, quality
+from deblurgan.cli.shared import describe_failure
 
 __all__ = ["KINDS", "blur_main", "build_parser"]
 
@@ -426,11 +427,6 @@ def _progress(total: int | None, quiet: bool, unit: str) -> Any:
     return tqdm(total=total, file=sys.stderr, disable=not show, unit=unit, desc=_PROG)
 
 
-def _describe(source: object, exc: BaseException) -> str:
-    message = _one_line(exc) or type(exc).__name__
-    return message if message.startswith(str(source)) else f"{source}: {message}"
-
-
 def _run_kernels(
     args: argparse.Namespace,
     files: list[Path],
@@ -476,7 +472,7 @@ def _run_kernels(
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # a bad file must not stop the batch
-                failures.append(_describe(path, exc))
+                failures.append(describe_failure(path, exc))
             bar.update()
 
 
@@ -519,7 +515,7 @@ def _run_realistic(
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # a bad file must not stop the batch
-                failures.append(_describe(path, exc))
+                failures.append(describe_failure(path, exc))
             bar.update()
 
 
@@ -556,7 +552,7 @@ def _run_gopro(
             except KeyboardInterrupt:
                 raise
             except Exception as exc:
-                failures.append(_describe(path, exc))
+                failures.append(describe_failure(path, exc))
             bar.update()
 
 
@@ -570,7 +566,7 @@ def _frame_files(
         try:
             yield read_image(files[position]).rgb
         except (ImageError, OSError) as exc:
-            failures.append(_describe(files[position], exc))
+            failures.append(describe_failure(files[position], exc))
             stop.append(position)
             return
 
@@ -630,7 +626,7 @@ def _run_frames(
                     if limit is not None and index >= limit:
                         break
             except (ValueError, OSError) as exc:  # an unreadable video or frame
-                failures.append(_describe(source, exc))
+                failures.append(describe_failure(source, exc))
                 break
             if files is None or not stop:
                 break

@@ -20,12 +20,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from deblurgan.cli.arguments import positive_float
+from deblurgan.cli.shared import describe_failure
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
     WRITE_EXTENSIONS,
     ImageError,
     find_images,
+    printable,
     read_image,
     rgb_to_grey,
     write_image,
@@ -192,7 +194,9 @@ def _expand_inputs(
             key = path.resolve()
             if key in seen:
                 if root.is_file() and key == kernel.resolve():
-                    failures.append(f"{path}: is the kernel file, not a blurry image")
+                    failures.append(
+                        f"{printable(str(path))}: is the kernel file, not a blurry image"
+                    )
                 continue
             seen.add(key)
             relative = Path(path.name)
@@ -246,7 +250,10 @@ def deconv_main(argv: Sequence[str]) -> int:
     jobs = []
     for job in plan_jobs(sources, output=output, force=args.force, failures=failures):
         if job.target.resolve() == kernel_path.resolve():
-            failures.append(f"{job.source}: refusing to write {job.target}: it is the kernel file")
+            failures.append(
+                f"{printable(str(job.source))}: refusing to write {printable(str(job.target))}: "
+                "it is the kernel file"
+            )
         else:
             jobs.append(job)
 
@@ -292,10 +299,7 @@ def deconv_main(argv: Sequence[str]) -> int:
             except KeyboardInterrupt:
                 raise
             except (ValueError, TypeError, OSError, RuntimeError) as exc:
-                message = _one_line(exc)
-                failures.append(
-                    message if message.startswith(str(job.source)) else f"{job.source}: {message}"
-                )
+                failures.append(describe_failure(job.source, exc))
                 continue
             written += 1
     if not args.quiet or failures:

@@ -21,6 +21,7 @@ from deblurgan.cli.arguments import add_running_options, positive_int, quality
 from deblurgan.cli.shared import (
     add_download_options,
     check_download_options,
+    describe_failure,
     fetch_model_sources,
     log_to_stderr,
 )
@@ -246,13 +247,6 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _describe_failure(source: Path, exc: BaseException) -> str:
-    message = _one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
-    if not message:
-        message = type(exc).__name__
-    return message if message.startswith(str(source)) else f"{source}: {message}"
-
-
 def _load(args: argparse.Namespace) -> Any:
     """The Deblurrer for the command's options; raises ValueError with a one-line reason."""
     from deblurgan.inference import Deblurrer
@@ -360,7 +354,7 @@ def _run_jobs(
             except (KeyboardInterrupt, ModelOutputError):
                 raise  # the model's fault: the other files would fail the same way
             except Exception as exc:  # a bad file must not stop the batch
-                failures.append(_describe_failure(job.source, exc))
+                failures.append(describe_failure(job.source, exc))
             else:
                 restored += 1
             bar.update()

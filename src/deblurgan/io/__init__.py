@@ -19,7 +19,7 @@ from deblurgan.io.download import (
     is_url,
     redact_url,
 )
-from deblurgan.io.errors import ImageError
+from deblurgan.io.errors import ImageError, printable
 from deblurgan.io.image import (
     DEFAULT_MAX_PIXELS,
     WRITE_EXTENSIONS,
@@ -48,6 +48,7 @@ __all__ = [
     "image_to_tensor",
     "is_image_path",
     "is_url",
+    "printable",
     "read_image",
     "redact_url",
     "rgb_to_grey",

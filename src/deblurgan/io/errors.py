@@ -4,7 +4,33 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ImageError"]
+__all__ = ["ImageError", "printable"]
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str | os.PathLike[str]) -> str:
+    r"""``text`` with every control character escaped (``\n``, ``\x1b``, ...), for messages.
+
+    A file name may hold a newline or a terminal escape; printed raw, it would break a
+    one-line report or forge lines of it.
+
+    Example:
+        >>> print(printable("bad\n1 restored, 0 failed.png"))
+        bad\n1 restored, 0 failed.png
+        >>> print(printable("\x1b[2Jx.png"))
+        \x1b[2Jx.png
+    """
+    out = []
+    for char in os.fspath(text):
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif code < 0x20 or 0x7F <= code < 0xA0 or char in "\u2028\u2029":
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _one_line(text: str) -> str:
@@ -32,7 +58,7 @@ class ImageError(ValueError):
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = os.fspath(path)
         self.problem = _one_line(problem)
-        super().__init__(f"{self.path}: {self.problem}".replace("\n", "\\n").replace("\r", "\\r"))
+        super().__init__(f"{printable(self.path)}: {printable(self.problem)}")
 
     def __reduce__(self) -> tuple[type[ImageError], tuple[str, str]]:
         # Custom __init__ arguments: keep the error picklable (e.g. across DataLoader workers).
