@@ -7,7 +7,7 @@ values; this fills every ``Const`` node from the weight shards and imports the g
 Needs a scratch environment with TensorFlow (not a deblurgan dependency)::
 
     python -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu
-    /tmp/tfenv/bin/python scripts/maxim_reference/run_graph_tf.py MODEL_DIR in.npy out.npz [NODE,...]
+    /tmp/tfenv/bin/python scripts/maxim_reference/run_graph_tf.py MODEL_DIR in.npy out.npz [NODES]
 
 ``in.npy``: float32 NHWC in [0, 1], sides multiples of 64. ``out.npz``: ``arr_0`` the graph's
 ``Identity`` output, then one array per requested node (full names, ``:0`` implied).
