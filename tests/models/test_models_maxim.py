@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from tiny_settings import TINY
 from torch import nn
 
 from deblurgan.models import build_generator
@@ -29,16 +30,7 @@ from deblurgan.models.tfjs import (
     read_tfjs_graph,
 )
 
-TINY_MAXIM: dict[str, Any] = {
-    "name": "maxim_3s",
-    "features": 4,
-    "num_stages": 2,
-    "num_groups": 1,
-    "num_bottleneck_blocks": 1,
-    "block_size_hr": 2,
-    "grid_size_hr": 2,
-    "block_size_lr": 2,
-}
+TINY_MAXIM: dict[str, Any] = {"name": "maxim_3s", **TINY["maxim_3s"]}
 
 
 def test_block_images_matches_explicit_indexing() -> None:

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from deblurgan.blur.apply import blur_image, linear_to_srgb, srgb_to_linear
+from deblurgan.blur.trajectory import _as_range
 
 __all__ = [
     "Degradation",
@@ -213,15 +214,7 @@ def jpeg_compress(image: Tensor, quality: int | Tensor, *, subsampling: int = 2)
 
 
 def _range(name: str, value: Range, *, low: float, high: float = math.inf) -> tuple[float, float]:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        lo = hi = float(value)
-    elif isinstance(value, tuple | list) and len(value) == 2:
-        lo, hi = float(value[0]), float(value[1])
-    else:
-        raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}")
-    if math.isnan(lo) or math.isnan(hi) or not low <= lo <= hi <= high:
-        raise ValueError(f"{name} must satisfy {low} <= low <= high <= {high}, got {value!r}")
-    return lo, hi
+    return _as_range(name, value, low=low, high=high)  # the one (low, high) check of blur/
 
 
 def _draw(bounds: tuple[float, float], batch: int, generator: torch.Generator) -> Tensor:

@@ -37,7 +37,7 @@ from torch import Tensor
 from deblurgan.blur.apply import convolve_valid, linear_to_srgb, srgb_to_linear
 from deblurgan.blur.degrade import jpeg_compress
 from deblurgan.blur.gopro import GoProBlurSynthesizer, _composite_objects
-from deblurgan.blur.trajectory import TrajectoryKernelSampler, _check_generator
+from deblurgan.blur.trajectory import TrajectoryKernelSampler, _as_range, _check_generator
 
 __all__ = [
     "DegradedPair",
@@ -146,15 +146,7 @@ def _quantize(image: Tensor) -> Tensor:
 
 
 def _pair(name: str, value: Any, *, low: float, high: float = math.inf) -> tuple[float, float]:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        lo = hi = float(value)
-    elif isinstance(value, tuple | list) and len(value) == 2:
-        lo, hi = float(value[0]), float(value[1])
-    else:
-        raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}")
-    if math.isnan(lo) or math.isnan(hi) or not low <= lo <= hi <= high:
-        raise ValueError(f"{name} must satisfy {low} <= low <= high <= {high}, got {value!r}")
-    return lo, hi
+    return _as_range(name, value, low=low, high=high)  # the one (low, high) check of blur/
 
 
 def _probability(name: str, value: Any) -> float:
