@@ -119,6 +119,38 @@ def test_align_by_shift_finds_a_known_shift_and_crops_both() -> None:
         align_by_shift(sharp[..., :6, :6], sharp[..., :6, :6], 3)
 
 
+def test_align_by_shift_matches_trying_every_window_ties_included() -> None:
+    generator = torch.Generator().manual_seed(1)
+
+    def brute_force(restored: torch.Tensor, sharp: torch.Tensor, k: int) -> tuple[int, int]:
+        height, width = sharp.shape[-2:]
+        target = sharp[..., k : height - k, k : width - k].double()
+        offsets = sorted(
+            ((dy, dx) for dy in range(-k, k + 1) for dx in range(-k, k + 1)),
+            key=lambda d: (abs(d[0]) + abs(d[1]), abs(d[0]), d),
+        )
+        errors = {
+            (dy, dx): float(
+                (restored[..., k + dy : height - k + dy, k + dx : width - k + dx].double() - target)
+                .square()
+                .mean()
+            )
+            for dy, dx in offsets
+        }
+        return min(offsets, key=lambda d: errors[d])  # the first of the least, in that order
+
+    for trial in range(12):
+        k = 1 + trial % 4
+        sharp = torch.rand(2, 3, 17 + trial, 23, generator=generator)
+        noisy = sharp + 0.3 * torch.rand(sharp.shape, generator=generator)
+        restored = torch.roll(noisy, shifts=(trial % 3 - 1, 1 - trial % 2), dims=(-2, -1))
+        assert align_by_shift(restored, sharp, k)[2] == brute_force(restored, sharp, k)
+    flat = torch.full((1, 3, 12, 12), 0.5)  # every window ties: the smallest displacement wins
+    assert align_by_shift(flat, flat, 3)[2] == (0, 0)
+    stripes = torch.arange(12.0).remainder(2).expand(1, 3, 12, 12) / 2  # ties between columns
+    assert align_by_shift(stripes, stripes, 2)[2] == brute_force(stripes, stripes, 2)
+
+
 def test_shift_tolerant_scoring_recovers_a_two_pixel_shift() -> None:
     sharp = _photos()[1]
     items = [EvalItem("moved", torch.roll(sharp, shifts=(2, 2), dims=(-2, -1)), sharp)]
