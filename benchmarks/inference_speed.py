@@ -1,4 +1,4 @@
-"""CPU inference speed and memory: the shipped model against fpn_mobilenet, resnet and MAXIM-3S.
+"""CPU inference speed and memory: the shipped model and nafnet against fpn_mobilenet and others.
 
 Each model runs in a fresh subprocess so that its peak memory (``ru_maxrss``) is its own: the
 worker reports the rise of its peak resident set size over its resident size just before the
@@ -29,11 +29,12 @@ from typing import Any
 
 from deblurgan.cli.arguments import image_size, positive_int
 
-MODELS = ("shipped", "fpn_mobilenet", "resnet", "maxim")
-DEFAULT_MODELS = ("shipped", "fpn_mobilenet", "resnet")
+MODELS = ("shipped", "nafnet", "fpn_mobilenet", "resnet", "maxim")
+DEFAULT_MODELS = ("shipped", "nafnet", "fpn_mobilenet", "resnet")
 BASELINE = "fpn_mobilenet"
 DESCRIPTIONS = {
     "shipped": 'load_generator("default"): the weights shipped in the package',
+    "nafnet": "NAFNet blocks in a 5-level U-Net on pixel-unshuffled input, TLC (defaults)",
     "fpn_mobilenet": "DeblurGAN-v2 FPN-MobileNetV2 at the published width (defaults)",
     "resnet": "DeblurGAN ResNet generator, 9 blocks, width 64 (defaults)",
     "maxim": "MAXIM-3S (maxim_3s, the architecture of `deblur -m maxim`), 22.2 M parameters",

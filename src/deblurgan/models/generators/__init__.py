@@ -15,6 +15,7 @@ from deblurgan.models.generators.mimo_unet import (
     MIMOUNetPlusGenerator,
     MIMOUNetPureGenerator,
 )
+from deblurgan.models.generators.nafnet import NAFNetGenerator
 from deblurgan.models.generators.resnet import ResnetGenerator
 from deblurgan.models.generators.rir import RIRGenerator, RIRLargeGenerator
 from deblurgan.models.generators.srgan import SRGANGenerator
@@ -31,6 +32,7 @@ __all__ = [
     "MIMOUNetGenerator",
     "MIMOUNetPlusGenerator",
     "MIMOUNetPureGenerator",
+    "NAFNetGenerator",
     "RIRGenerator",
     "RIRLargeGenerator",
     "ResnetGenerator",
