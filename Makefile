@@ -7,7 +7,7 @@ CONSTRAINTS ?= constraints.txt
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: demo test lint typecheck importlint weights pytest bench train-default wallpapers clean
+.PHONY: demo test lint typecheck importlint weights pytest bench train-default wallpapers data validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +54,18 @@ WALLPAPER_PACKAGES := plasma-workspace-wallpapers mate-backgrounds lomiri-wallpa
 wallpapers:
 	@dpkg -s $(WALLPAPER_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends $(WALLPAPER_PACKAGES))
 
-## make train-default: re-run the exact training of the shipped model (see src/deblurgan/weights/MODEL_CARD.md)
-train-default: $(VENV)/.dev wallpapers
+## make data: the sharp training/validation/test photos in data/train_photos (docs/training_data.md);
+## installs the wallpapers, fetches palapeli-data and opencv-doc with apt-get download; then instant
+data: $(VENV)/.dev wallpapers
+	$(BIN)/python scripts/prepare_training_data.py data/train_photos
+
+## make validate: the three validation views of the shipped model (synthetic, Lai real kernels, real
+## blur against MAXIM-3S); MODELS="-m runs/x/generator.safetensors" validates others
+validate: $(VENV)/.dev data weights
+	$(BIN)/python benchmarks/validation_views.py $(MODELS) --json results/validation_views.json
+
+## make train-default: the default model's training on realistic blur; resumes its run when it exists
+train-default: $(VENV)/.dev data
 	bash scripts/train_default.sh
 
 clean:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The exact training of the shipped model (src/deblurgan/weights/default.safetensors), two stages.
-# Re-run with `make train-default`; then copy runs/default_psnr/generator.safetensors into
+# The exact training of the lite_unet model shipped until the realistic-blur recipe replaces it
+# (src/deblurgan/weights/default.safetensors today), two stages. Kept to reproduce its model card.
+# Run it with `bash scripts/train_lite_unet_v1.sh`; then copy runs/default_psnr/generator.safetensors into
 # src/deblurgan/weights/default.safetensors and re-measure with benchmarks/default_model_quality.py.
 # Validation (which chooses the exported checkpoint) uses the test protocol's crops: 256 px at
 # scale 0.25-0.5, on the validation photos only. grad_clip 0.2 is 4-6x the usual gradient norm

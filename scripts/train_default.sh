@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The training of the default model for real motion blur (issue 12): `make train-default`.
+#
+# One run of `deblur train`, resumable: run the same command again and it continues from
+# runs/default_v2/checkpoints/last.ckpt (written every 250 steps, a few minutes apart here), so
+# the run can span several sittings. It runs under `nice -n 19` so tests and other work come
+# first. Stop it with Ctrl-C (or kill); the next call resumes.
+#
+#   bash scripts/train_default.sh                      # train, or resume where it stopped
+#   bash scripts/train_default.sh trainer.max_time=60  # one sitting of at most 60 minutes
+#
+# Recipe (the reasons are in src/deblurgan/weights/MODEL_CARD.md once the model ships):
+# - data: the sharp photos of `make data` (data/train_photos/train, val for validation), 256 px
+#   crops (smaller crops cannot hold blur of up to 96 px), each degraded on the fly by the one
+#   realistic pipeline (data=synthetic defaults: docs/degradation.md);
+# - generator: nafnet (NAFNet blocks in a 5-level U-Net on pixel-unshuffled input, TLC at 256);
+# - loss: -PSNR per image (HINet/NAFNet), no adversarial term (a comparison is in the card);
+# - AdamW at 1e-3, betas (0.9, 0.9), no weight decay, 1,000 warm-up steps, half-cosine decay to
+#   1e-6 at 200,000 steps (NAFNet's schedule), gradients clipped at 0.5, EMA 0.999 of the
+#   weights for validation and export.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=runs/default_v2
+ARGS=(
+  generator=nafnet discriminator=none content=psnr
+  optim.optimizer=adamw optim.lr_g=1e-3 'optim.betas=[0.9,0.9]' optim.weight_decay=0
+  optim.warmup_steps=1000 optim.decay=cosine optim.decay_start=0 optim.min_lr_ratio=1e-3
+  optim.grad_clip=0.5 optim.ema_decay=0.999
+  data.root=data/train_photos/train data.val_root=data/train_photos/val
+  data.crop_size=256 data.batch_size=4 data.val_batch_size=8 data.num_workers=1
+  data.val.length=64
+  trainer.max_steps=200000 trainer.val_every=2000 trainer.checkpoint_every=250
+  trainer.sample_every=10000 trainer.enable_progress_bar=false
+  seed=0 run_dir="$RUN"
+)
+if [[ -f "$RUN/checkpoints/last.ckpt" ]]; then
+  echo "train_default.sh: resuming $RUN/checkpoints/last.ckpt" >&2
+  ARGS+=(resume="$RUN/checkpoints/last.ckpt")
+fi
+exec nice -n 19 .venv/bin/deblur train "${ARGS[@]}" "$@"
