@@ -6,6 +6,7 @@ import csv
 import importlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -260,3 +261,28 @@ def test_max_time_stops_cleanly_and_the_run_resumes(tmp_path: Path, make_config)
     assert torch.load(last, weights_only=True)["deblurgan"]["gan_step"] == done + 1
     with pytest.raises(ValueError, match="max_time"):
         fit(make_config(tmp_path / "bad", trainer={"max_time": -1}))
+
+
+def test_last_checkpoint_is_written_at_least_every_few_minutes(
+    tmp_path: Path, make_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fit_module = importlib.import_module("deblurgan.training.fit")
+
+    clock = iter(range(0, 10**6, 400))  # each look at the clock: 400 s later
+    monkeypatch.setattr(fit_module.time, "monotonic", lambda: float(next(clock)))
+    saved: list[int] = []
+    real_save = fit_module._LastCheckpoint._save
+
+    def spy(self: Any, trainer: Any) -> None:
+        saved.append(trainer.global_step)
+        real_save(self, trainer)
+
+    monkeypatch.setattr(fit_module._LastCheckpoint, "_save", spy)
+    run_dir = tmp_path / "run"
+    trainer = {"max_steps": 3, "checkpoint_every": 1000, "checkpoint_minutes": 5}
+    fit(make_config(run_dir, trainer=trainer, data={"val": None}))
+    # One save per GAN step (global_step counts both optimisers' steps), not waiting for step
+    # 1000: every step looks 400 s after the last save, more than 5 minutes.
+    assert len(set(saved)) == 3 and saved == sorted(saved)  # the end calls it once more
+    with pytest.raises(ValueError, match="checkpoint_minutes"):
+        fit(make_config(tmp_path / "bad", trainer={"checkpoint_minutes": 0}))

@@ -24,6 +24,7 @@ import logging
 import os
 import pickle
 import shutil
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -83,6 +84,7 @@ _TRAINER_DEFAULTS: dict[str, Any] = {
     "accumulate_grad_batches": 1,
     "sample_every": 0,
     "max_time": None,
+    "checkpoint_minutes": 10,
 }
 _OPTIM_KEYS = (
     "adv_weight",
@@ -263,6 +265,15 @@ def _trainer_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
     every = merged["sample_every"]
     if isinstance(every, bool) or not isinstance(every, int) or every < 0:
         raise ValueError(f"trainer.sample_every must be a GAN step count >= 0, got {every!r}")
+    every_minutes = merged["checkpoint_minutes"]
+    if every_minutes is not None and (
+        isinstance(every_minutes, bool)
+        or not isinstance(every_minutes, int | float)
+        or not every_minutes > 0
+    ):
+        raise ValueError(
+            f"trainer.checkpoint_minutes must be minutes > 0 or null, got {every_minutes!r}"
+        )
     minutes = merged["max_time"]
     if minutes is not None and (
         isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes > 0
@@ -434,12 +445,15 @@ def _load_init(module: GANModule, source: str) -> None:
 
 
 class _LastCheckpoint(L.Callback):
-    """Write ``last.ckpt`` every ``every`` GAN steps and when training ends (atomic rename)."""
+    """Write ``last.ckpt`` every ``every`` GAN steps, at least every ``minutes`` of wall time, and
+    when training ends (atomic rename)."""
 
-    def __init__(self, dirpath: Path, every: int) -> None:
+    def __init__(self, dirpath: Path, every: int, minutes: float | None = None) -> None:
         self.dirpath = dirpath
         self.every = every
+        self.seconds = None if minutes is None else 60.0 * minutes
         self._saved_at: int | None = None
+        self._saved_time = time.monotonic()
 
     def _save(self, trainer: L.Trainer) -> None:
         if (
@@ -454,6 +468,7 @@ class _LastCheckpoint(L.Callback):
         if trainer.is_global_zero:
             os.replace(partial, target)
         self._saved_at = trainer.global_step
+        self._saved_time = time.monotonic()
 
     def on_train_batch_end(
         self,
@@ -463,7 +478,13 @@ class _LastCheckpoint(L.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        if gan_step(trainer, pl_module) % self.every == 0:
+        step = gan_step(trainer, pl_module)
+        due = step % self.every == 0
+        if not due and self.seconds is not None:
+            late = time.monotonic() - self._saved_time >= self.seconds
+            # Every process must take the same decision (saving is collective under DDP).
+            due = bool(trainer.strategy.broadcast(late, src=0)) if trainer.world_size > 1 else late
+        if due:
             self._save(trainer)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -598,7 +619,9 @@ def _run(
     record = _ValidationRecord()
     callbacks: list[L.Callback] = [
         record,
-        _LastCheckpoint(checkpoint_dir, settings["checkpoint_every"]),
+        _LastCheckpoint(
+            checkpoint_dir, settings["checkpoint_every"], settings["checkpoint_minutes"]
+        ),
     ]
     best: ModelCheckpoint | None = None
     if has_val and not fast:
