@@ -578,7 +578,13 @@ def fit(cfg: Mapping[str, Any] | DictConfig, *, callbacks: Sequence[L.Callback] 
     resume = Path(config["resume"]) if config.get("resume") else None
     run_dir = resolve_run_dir(config.get("run_dir"), config.get("resume"))
     config["run_dir"] = str(run_dir)
-    if resume is None:
+    # Only the launching process claims the folder: Lightning's DDP launcher re-runs this in
+    # each other process (LOCAL_RANK > 0, or NODE_RANK > 0 on other nodes) after it has begun.
+    replica = (
+        int(os.environ.get("LOCAL_RANK", "0") or 0) > 0
+        or int(os.environ.get("NODE_RANK", "0") or 0) > 0
+    )
+    if resume is None and not replica:
         claim_run_dir(run_dir, overwrite=bool(config.get("overwrite", False)))
     settings = _trainer_settings(config)
     seed = int(config.get("seed", 0))
