@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     partial = args.out.with_name(f".{args.out.name}.{os.getpid()}.tmp")
     save_file(tensors, str(partial), metadata=metadata)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial, 0o666 & ~umask)  # safetensors creates 0600 files
     os.replace(partial, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes; tfjs {tfjs_version()})")
     return 0
