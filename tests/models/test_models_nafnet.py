@@ -147,7 +147,7 @@ def _horizontal_supports(model: NAFNetGenerator, width: int) -> list[tuple[int, 
     "kwargs",
     [
         SMALL,
-        {**SMALL, "middle_kernel": 7},
+        {**SMALL, "middle_kernel": 3},
         {**SMALL, "unshuffle": 1},
         {"width": 2, "enc_blocks": [0, 2, 1], "middle_blocks": 2, "dec_blocks": [1, 0, 1]},
     ],
@@ -270,13 +270,15 @@ def test_tlc_gives_a_tile_the_output_of_the_whole_frame() -> None:
     _randomise_residual_scales(model)
     model.eval()
     frame = torch.rand(1, 3, 320, 320)
+    # Reach of a centre pixel: 44 px through the convolutions (field 88) plus 8 px (half the
+    # 16 px window) through the statistics of each of the 5 blocks: 84 < the 88 px margin below.
     with torch.inference_mode():
-        whole = model(frame)[..., 144:176, 144:176]
-        tile = model(frame[..., 64:256, 64:256])[..., 80:112, 80:112]
+        whole = model(frame)[..., 152:168, 152:168]
+        tile = model(frame[..., 64:256, 64:256])[..., 88:104, 88:104]
         torch.testing.assert_close(tile, whole, rtol=0, atol=1e-5)
         model.tlc = False
-        whole = model(frame)[..., 144:176, 144:176]
-        tile = model(frame[..., 64:256, 64:256])[..., 80:112, 80:112]
+        whole = model(frame)[..., 152:168, 152:168]
+        tile = model(frame[..., 64:256, 64:256])[..., 88:104, 88:104]
         assert (tile - whole).abs().max() > 1e-3
 
 
@@ -304,7 +306,8 @@ def test_state_dict_keys_follow_the_nafnet_code() -> None:
     assert shapes["encoders.0.0.sca.1.weight"] == (16, 16, 1, 1)
     assert shapes["encoders.0.0.beta"] == (1, 16, 1, 1)
     assert shapes["downs.3.weight"] == (256, 128, 2, 2)
-    assert shapes["middle_blks.3.norm2.bias"] == (256,)
+    assert shapes["middle_blks.1.norm2.bias"] == (256,)
+    assert shapes["middle_blks.1.conv2.weight"] == (512, 1, 7, 7)
     assert shapes["ups.0.0.weight"] == (512, 256, 1, 1)
     assert shapes["decoders.3.0.gamma"] == (1, 16, 1, 1)
     assert shapes["ending.weight"] == (12, 16, 3, 3)
@@ -314,7 +317,7 @@ def test_state_dict_keys_follow_the_nafnet_code() -> None:
 def test_size_and_cost_of_the_default_layout() -> None:
     with torch.device("meta"):
         model = GENERATORS.build("nafnet")
-    assert sum(p.numel() for p in model.parameters()) == 3_863_324  # 15.5 MB of float32
+    assert sum(p.numel() for p in model.parameters()) == 1_766_876  # 7.1 MB of float32
     # The default costs less than half of DeblurGAN-v2's fpn_mobilenet at 720p in MACs.
     assert generator_macs("nafnet") < 0.5 * generator_macs("fpn_mobilenet")
 
