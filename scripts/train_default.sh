@@ -20,7 +20,8 @@
 #   weights for validation and export.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN=runs/default_v2
+RUN=${RUN:-runs/default_v2}          # the run folder (scripts/gpu_burst.py sets another)
+DEBLUR=${DEBLUR:-.venv/bin/deblur}  # the command (scripts/gpu_burst.py: python3 -m deblurgan)
 ARGS=(
   generator=nafnet discriminator=none content=psnr
   optim.optimizer=adamw optim.lr_g=1e-3 'optim.betas=[0.9,0.9]' optim.weight_decay=0
@@ -37,4 +38,5 @@ if [[ -f "$RUN/checkpoints/last.ckpt" ]]; then
   echo "train_default.sh: resuming $RUN/checkpoints/last.ckpt" >&2
   ARGS+=(resume="$RUN/checkpoints/last.ckpt")
 fi
-exec nice -n 19 .venv/bin/deblur train "${ARGS[@]}" "$@"
+# shellcheck disable=SC2086  # DEBLUR may be a command with arguments
+exec nice -n 19 $DEBLUR train "${ARGS[@]}" "$@"
