@@ -217,6 +217,24 @@ def test_lightning_checkpoint_with_generator_hyperparameters(tmp_path: Path) -> 
         assert torch.equal(model(blurry), loaded(blurry))
 
 
+def test_lightning_checkpoint_with_an_ema_loads_the_ema(tmp_path: Path) -> None:
+    model, average = _trained(TINY_SPECS["resnet"]), _trained(TINY_SPECS["resnet"])
+    with torch.no_grad():
+        for p in average.parameters():
+            p.add_(0.5)
+    state = {f"generator.{k}": v for k, v in model.state_dict().items()}
+    state.update({f"generator_ema.{k}": v for k, v in average.state_dict().items()})
+    path = tmp_path / "last.ckpt"
+    hparams = {"generator": TINY_SPECS["resnet"]}
+    torch.save({"state_dict": state, "hyper_parameters": hparams, "global_step": 9}, path)
+    loaded = load_generator(path)
+    assert loaded.checkpoint_meta == {"source": "lightning", "epoch": None, "step": 9, "ema": True}
+    blurry = torch.rand(1, 3, 32, 32)
+    with torch.inference_mode():
+        assert torch.equal(average(blurry), loaded(blurry))
+        assert not torch.equal(model(blurry), loaded(blurry))
+
+
 def test_urls_are_cached_by_the_whole_url_and_verified(
     http_server: LocalServer, tmp_path: Path
 ) -> None:

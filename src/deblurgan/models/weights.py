@@ -47,9 +47,12 @@ FORMAT_VERSION = 1
 
 _TORCH_SUFFIXES = (".pt", ".pth", ".ckpt")
 _SUFFIXES = (".safetensors", *_TORCH_SUFFIXES)
-# Where a Lightning checkpoint written by ``deblurgan.training`` keeps the generator.
+# Where a Lightning checkpoint written by ``deblurgan.training`` keeps the generator, and its
+# weight average (EMA) when the run kept one: the EMA is what validation measured and what a run
+# exports, so it is what a checkpoint loads as.
 _LIGHTNING_SPEC_KEY = "generator"
 _LIGHTNING_PREFIX = "generator."
+_LIGHTNING_EMA_PREFIX = "generator_ema."
 
 
 @dataclass(frozen=True)
@@ -254,9 +257,17 @@ def _read_torch(path: Path) -> tuple[dict[str, Any], dict[str, Tensor], dict[str
         spec = _make_spec(
             path, raw_spec["name"], {k: v for k, v in raw_spec.items() if k != "name"}
         )
-        n = len(_LIGHTNING_PREFIX)
-        state = {k[n:]: v for k, v in obj["state_dict"].items() if k.startswith(_LIGHTNING_PREFIX)}
+        tensors = obj["state_dict"]
+        ema = isinstance(tensors, Mapping) and any(
+            str(k).startswith(_LIGHTNING_EMA_PREFIX) for k in tensors
+        )
+        prefix = _LIGHTNING_EMA_PREFIX if ema else _LIGHTNING_PREFIX
+        if not isinstance(tensors, Mapping):
+            raise ValueError(f"{path}: 'state_dict' is not a mapping of tensors")
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if str(k).startswith(prefix)}
         meta = {"source": "lightning", "epoch": obj.get("epoch"), "step": obj.get("global_step")}
+        if ema:
+            meta["ema"] = True
     else:
         raise ValueError(
             f"{path}: not a deblurgan generator checkpoint (expected keys 'arch' and "
