@@ -45,6 +45,7 @@ from deblurgan.training.module import GANModule
 __all__ = [
     "GENERATOR_FILE",
     "claim_run_dir",
+    "export_checkpoint",
     "fit",
     "read_training_checkpoint",
     "resolve_run_dir",
@@ -516,6 +517,53 @@ class _ValidationRecord(L.Callback):
         self.step = state_dict.get("step")
 
 
+def export_checkpoint(
+    checkpoint: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    recipe: Mapping[str, Any],
+    *,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the generator of a training checkpoint as a generator file (safetensors).
+
+    The weight average (EMA) when the run kept one, since it is what validation measured; the
+    metadata records the recipe, the step, the validation figures of that checkpoint and
+    ``meta``.
+
+    Args:
+        checkpoint: a ``last.ckpt`` / ``best.ckpt`` of ``deblur train``.
+        out: the generator file to write (atomically).
+        recipe: the run's settings (its ``config.yaml``: generator, data, optim, ...).
+        meta: more facts to record (e.g. the command that trained it).
+
+    Returns:
+        ``out`` as a path.
+    """
+    checkpoint = Path(checkpoint)
+    state = read_training_checkpoint(checkpoint)
+    generator = build_generator(state["hyper_parameters"]["generator"])
+    # The weight average when the run kept one: it is what validation measured.
+    ema = any(k.startswith("generator_ema.") for k in state["state_dict"])
+    prefix = "generator_ema." if ema else "generator."
+    generator.load_state_dict(
+        {k[len(prefix) :]: v for k, v in state["state_dict"].items() if k.startswith(prefix)}
+    )
+    extra = state.get("deblurgan", {})
+    record = state.get("callbacks", {}).get("_ValidationRecord", {})
+    info: dict[str, Any] = {
+        "recipe": dict(recipe),
+        "ema": ema,
+        "checkpoint": checkpoint.name,
+        "steps": int(extra.get("gan_step", 0)),
+        "val": record.get("metrics", {}),
+        "val_step": record.get("step"),
+    }
+    info.update(meta or {})
+    path = save_generator(generator.cpu(), out, meta=info)
+    logger.info("exported the generator of %s to %s", checkpoint, path)
+    return path
+
+
 def _export(
     module: GANModule,
     checkpoint: Path | None,
@@ -523,36 +571,18 @@ def _export(
     recipe: Mapping[str, Any],
 ) -> Path:
     """Write the generator of ``checkpoint`` (or the in-memory one) as safetensors."""
-    meta: dict[str, Any] = {"recipe": dict(recipe)}
     if checkpoint is not None and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        generator = build_generator(module.hparams["generator"])
-        # The weight average when the run kept one: it is what validation measured.
-        ema = any(k.startswith("generator_ema.") for k in state["state_dict"])
-        prefix = "generator_ema." if ema else "generator."
-        generator.load_state_dict(
-            {k[len(prefix) :]: v for k, v in state["state_dict"].items() if k.startswith(prefix)}
-        )
-        extra = state.get("deblurgan", {})
-        record = state.get("callbacks", {}).get("_ValidationRecord", {})
-        meta.update(
-            ema=ema,
-            checkpoint=checkpoint.name,
-            steps=int(extra.get("gan_step", 0)),
-            val=record.get("metrics", {}),
-            val_step=record.get("step"),
-        )
-    else:
-        generator = module.inference_generator
-        meta.update(
-            ema=module.generator_ema is not None,
-            checkpoint=None,
-            steps=module.completed_steps,
-            val={},
-            val_step=None,
-        )
-    path = save_generator(generator.cpu(), run_dir / GENERATOR_FILE, meta=meta)
-    logger.info("exported the generator of %s to %s", meta["checkpoint"] or "memory", path)
+        return export_checkpoint(checkpoint, run_dir / GENERATOR_FILE, recipe)
+    meta: dict[str, Any] = {
+        "recipe": dict(recipe),
+        "ema": module.generator_ema is not None,
+        "checkpoint": None,
+        "steps": module.completed_steps,
+        "val": {},
+        "val_step": None,
+    }
+    path = save_generator(module.inference_generator.cpu(), run_dir / GENERATOR_FILE, meta=meta)
+    logger.info("exported the generator of memory to %s", path)
     return path
 
 
