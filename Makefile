@@ -7,7 +7,7 @@ CONSTRAINTS ?= constraints.txt
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: demo test lint typecheck importlint weights pytest bench train-default wallpapers data validate clean
+.PHONY: demo test lint typecheck wheelcheck importlint weights pytest bench train-default wallpapers data validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ demo: $(VENV)/.core
 	@echo "restored photos are in $(CURDIR)/results/"
 
 ## make test: lint, import contracts, types, the public weights the tests check, and the test suite
-test: $(VENV)/.dev lint importlint typecheck weights pytest
+test: $(VENV)/.dev lint importlint typecheck wheelcheck weights pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff format --check src tests benchmarks scripts
@@ -34,6 +34,10 @@ lint: $(VENV)/.dev
 
 importlint: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
+
+## make wheelcheck: build the wheel and check it holds every module, config, weights file and card
+wheelcheck: $(VENV)/.dev
+	$(BIN)/python scripts/check_wheel.py
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy

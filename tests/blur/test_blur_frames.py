@@ -11,8 +11,6 @@ import torch
 
 from deblurgan.blur import average_frames, frame_pairs, read_video_frames, video_pairs
 
-av = pytest.importorskip("av")
-
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
@@ -30,6 +28,7 @@ def _square_frames(count: int, size: int = 64) -> list[np.ndarray]:
 
 
 def _write_video(path: Path, frames: list[np.ndarray], codec: str = "mpeg4") -> Path:
+    av = pytest.importorskip("av")  # only the tests that write videos need PyAV
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=30)
         stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
@@ -44,6 +43,7 @@ def _write_video(path: Path, frames: list[np.ndarray], codec: str = "mpeg4") -> 
 
 def _decode(path: Path) -> list[torch.Tensor]:
     """Reference decode, straight through PyAV."""
+    av = pytest.importorskip("av")
     with av.open(str(path)) as container:
         return [
             torch.from_numpy(f.to_ndarray(format="rgb24")).permute(2, 0, 1).float() / 255

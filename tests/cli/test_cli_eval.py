@@ -232,8 +232,7 @@ def test_classical_methods_read_kernel_files(
 def test_default_methods_are_identity_and_the_shipped_model(
     pairs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not shipped_weights_path("default").is_file():
-        pytest.skip("the shipped default weights are not in this checkout")
+    assert shipped_weights_path("default").is_file()  # a missing file is a packaging regression
     assert main(["eval", "--data", str(pairs), "--metrics", "psnr", "--device", "cpu", "-q"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[1:3]] == ["identity", "default"]

@@ -189,9 +189,9 @@ def test_shipped_table_points_inside_the_package() -> None:
         weights_module.shipped_weights_path("nope")
 
 
-def test_default_weights_load_when_shipped() -> None:
-    if not weights_module.shipped_weights_path("default").is_file():
-        pytest.skip("default.safetensors is not in the package yet")
+def test_default_weights_are_shipped_and_load() -> None:
+    # No skip: a missing file is a packaging regression, and this test must say so.
+    assert weights_module.shipped_weights_path("default").is_file()
     model = load_generator("default")
     assert not model.training and model.arch_spec["name"] in GENERATORS
     m = model.size_multiple

@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--blur",
         choices=("blur", "blur_gamma"),
         default="blur",
-        help="gopro: the blurry folder (default: %(default)s)",
+        help="gopro: the blurry folder: blur (frames averaged on their gamma-encoded values, the "
+        "published benchmark) or blur_gamma (averaged in linear light) (default: %(default)s)",
     )
     data.add_argument(
         "--order",

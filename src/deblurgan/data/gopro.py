@@ -1,8 +1,12 @@
 """The GoPro deblurring dataset (Nah et al., 2017): ``ROOT/{train,test}/<scene>/{blur,sharp}/``.
 
-Each scene folder of GOPRO_Large holds ``blur`` (frames averaged in linear light, after an
-inverse camera response), ``blur_gamma`` (averaged on the gamma-encoded values, the version most
-papers use) and ``sharp`` (the middle frame), with the same file names.
+Each scene folder of GOPRO_Large holds ``blur`` (the 240 fps frames averaged on their stored,
+gamma-encoded values: a linear camera response assumed; the version papers report),
+``blur_gamma`` (averaged in linear light, after undoing a gamma of 2.2: closer to how a real
+exposure adds up light) and ``sharp`` (the middle frame), with the same file names. The
+dataset's author says so in SeungjunNah/DeepDeblur_release issue 60; ``blur/gopro.py`` and
+``deblur blur --kind frames`` follow the same convention. ``deblur eval`` reads ``blur`` unless
+``--blur blur_gamma``, so its figures compare with the published ones.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ class GoProDataset(PairedFolderDataset):
     Args:
         root: the dataset folder (``GOPRO_Large``), holding ``train`` and ``test``.
         split: the sub-folder to read, ``"train"`` or ``"test"``.
-        blur: ``"blur"`` (linear-light averages) or ``"blur_gamma"`` (gamma-space averages).
+        blur: ``"blur"`` (averages of the gamma-encoded values, the published benchmark) or
+            ``"blur_gamma"`` (linear-light averages).
         crop_size: if given, a random aligned square crop of this side; else whole frames.
         flip: random flips of both images.
         rot90: random quarter turns of both images.
