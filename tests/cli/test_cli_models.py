@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 
 import pytest
 
@@ -50,6 +53,11 @@ def test_models_table_columns(capsys: pytest.CaptureFixture[str]) -> None:
     fpn = next(line for line in out.splitlines() if line.startswith("fpn_mobilenet "))
     assert "DeblurGAN-v2" in fpn and "fpn_mobilenet.h5" in fpn
     assert f"{generator_macs('fpn_mobilenet') / 1e9:.1f}" in fpn
+    # The paper's count beside the live one, so nobody takes 2.11 M for the published model.
+    assert "published" in header
+    assert re.search(r"\(DeblurGAN-v2\)\s+2\.11 M\s+3\.31 M\s", fpn)
+    unet = next(line for line in out.splitlines() if line.startswith("unet "))
+    assert " - " in unet
 
 
 def test_models_rejects_a_bad_size(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,3 +85,17 @@ def test_models_table_survives_a_generator_that_cannot_be_counted(
     assert main(["models", "--size", "64x64"]) == 0
     rir = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("rir "))
     assert " - " in rir
+
+
+def test_a_reader_that_goes_away_ends_the_listing_quietly() -> None:
+    # `deblur models | head -3`: the pipe closes before deblur writes; no traceback, code 141.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deblurgan", "models"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err

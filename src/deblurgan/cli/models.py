@@ -11,7 +11,7 @@ from typing import Any
 
 from deblurgan.cli.arguments import image_size
 
-__all__ = ["PAPERS", "PUBLIC_WEIGHTS", "describe_models", "models_main"]
+__all__ = ["PAPERS", "PUBLIC_WEIGHTS", "PUBLISHED_PARAMETERS", "describe_models", "models_main"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,15 @@ def _shipped_record(name: str) -> dict[str, Any]:
         record["available"] = False
         record["error"] = str(exc)
     return record
+
+
+# Parameter counts the papers publish where ours differ. The FPN generators here drop the
+# backbone blocks that their forward pass never runs (DeblurGAN-v2's code builds them and counts
+# them), so the live counts are lower: a user comparing with the paper should see both.
+PUBLISHED_PARAMETERS: dict[str, int] = {
+    "fpn_mobilenet": 3_310_000,  # DeblurGAN-v2, Table 3: 3.31 M
+    "fpn_inception": 60_900_000,  # DeblurGAN-v2, Table 3: 60.9 M
+}
 
 
 # Papers of the registered generators; a generator class may state its own as ``paper``.
@@ -104,7 +113,8 @@ def describe_models(size: tuple[int, int] = DEFAULT_SIZE) -> dict[str, Any]:
         size: ``(width, height)`` of the image the MACs are counted on.
 
     Returns:
-        ``{"size": [width, height], "generators": [{name, paper, parameters, macs, gmacs,
+        ``{"size": [width, height], "generators": [{name, paper, parameters,
+        published_parameters, macs, gmacs,
         size_multiple, shipped_weights, public_weights, weights_known}], "weights": [{name,
         file, available, description, generator, arch_kwargs, parameters, error}],
         "fetchable": [{name, description, source, package_sha256, package_size, licence,
@@ -145,6 +155,7 @@ def describe_models(size: tuple[int, int] = DEFAULT_SIZE) -> dict[str, Any]:
                 "name": name,
                 "paper": _paper(name, GENERATORS.get(name)),
                 "parameters": _count_parameters(model),
+                "published_parameters": PUBLISHED_PARAMETERS.get(name),
                 "macs": macs,
                 "gmacs": None if macs is None else round(macs / 1e9, 3),
                 "size_multiple": int(getattr(model, "size_multiple", 1)),
@@ -204,6 +215,7 @@ def models_main(argv: list[str]) -> int:
             "generator",
             "paper",
             "parameters",
+            "published",
             f"GMACs@{width}x{height}",
             "size multiple",
             "weights known",
@@ -216,12 +228,17 @@ def models_main(argv: list[str]) -> int:
                 g["name"],
                 g["paper"] or "-",
                 _millions(g["parameters"]),
+                "-" if g["published_parameters"] is None else _millions(g["published_parameters"]),
                 "-" if g["gmacs"] is None else f"{g['gmacs']:.1f}",
                 str(g["size_multiple"]),
                 ", ".join(known) or "-",
             ]
         )
     print(_table(rows))
+    print(
+        "published: the paper's count where it differs (the FPN generators here leave out the "
+        "backbone blocks their forward never runs)"
+    )
     print()
     rows = [["weights", "generator", "parameters", "status", "description"]]
     for w in info["weights"]:
