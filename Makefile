@@ -7,7 +7,7 @@ CONSTRAINTS ?= constraints.txt
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: demo test lint typecheck wheelcheck importlint weights pytest bench train-default wallpapers data validate clean
+.PHONY: demo serve test lint typecheck wheelcheck importlint weights chromium pytest bench train-default wallpapers data validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,22 @@ $(VENV)/.core: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@touch $@
 
 $(VENV)/.dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP) -e ".[train,video,onnx,dev]"
+	$(PIP) -e ".[train,video,onnx,web,dev]"
+	@touch $@ $(VENV)/.core $(VENV)/.web
+
+$(VENV)/.web: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP) -e ".[web]"
 	@touch $@ $(VENV)/.core
 
 ## make demo: deblur the example photos with the model shipped in the package
 demo: $(VENV)/.core
 	$(BIN)/deblur examples/*.jpg -o results/ --force
 	@echo "restored photos are in $(CURDIR)/results/"
+
+## make serve: the web page and HTTP API on http://127.0.0.1:8000/ (PORT=... to change)
+PORT ?= 8000
+serve: $(VENV)/.web
+	$(BIN)/deblur serve --port $(PORT)
 
 ## make test: lint, import contracts, types, the public weights the tests check, and the test suite
 test: $(VENV)/.dev lint importlint typecheck wheelcheck weights pytest
@@ -46,7 +55,22 @@ typecheck: $(VENV)/.dev
 weights: $(VENV)/.core
 	$(BIN)/deblur weights fetch maxim lpips
 
-pytest: $(VENV)/.dev weights
+## make chromium: Debian's Chromium for the browser tests (Playwright's own download is not used)
+chromium:
+	@if [ -x "$${DEBLURGAN_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 \
+	  || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make chromium: no chromium on PATH and no apt-get to install it: install Chromium and" \
+	    "put it on PATH (or set DEBLURGAN_CHROMIUM=/path/to/chromium)" >&2; exit 1; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "make chromium: installing Chromium needs root: run 'sudo apt-get install chromium'" \
+	    "(or set DEBLURGAN_CHROMIUM=/path/to/chromium)" >&2; exit 1; \
+	else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium; \
+	fi
+
+pytest: $(VENV)/.dev weights chromium
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 ## make bench: the speed benchmark of the shipped model against fpn_mobilenet and resnet

@@ -20,7 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "deblurgan"
 #: Non-Python files the package reads at run time, as globs under src/deblurgan.
-DATA_GLOBS = ("configs/**/*.yaml", "weights/*.safetensors", "weights/*.md", "py.typed")
+DATA_GLOBS = (
+    "configs/**/*.yaml",
+    "weights/*.safetensors",
+    "weights/*.md",
+    "web/static/*",
+    "py.typed",
+)
 
 
 def expected_files() -> set[str]:

@@ -63,6 +63,12 @@ def _weights(argv: list[str]) -> int:
     return weights_main(argv)
 
 
+def _serve(argv: list[str]) -> int:
+    from deblurgan.cli.serve import serve_main
+
+    return serve_main(argv)
+
+
 def _train(argv: list[str]) -> int:
     try:
         from deblurgan.training.cli import train_main
@@ -87,6 +93,7 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "report": _report,
     "compare": _compare,
     "weights": _weights,
+    "serve": _serve,
 }
 
 

@@ -47,6 +47,7 @@ subcommands (give them first):
   deblur eval --data ROOT    score models and baselines (PSNR, SSIM, MS-SSIM, FSIM, VIF, ...)
   deblur report RUNS_DIR     ablation table and plots of a sweep of training runs
   deblur compare IMAGE ...   side-by-side picture of several models, with a zoomed crop
+  deblur serve [--port N]    a web page and HTTP API on this machine (needs the 'web' extra)
 
 A file literally named like a subcommand ('models', 'train', ...) must be given as ./models.
 Quote glob patterns ('shots/*.jpg') so that deblur expands them, on every shell.

@@ -10,9 +10,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from deblurgan.io.errors import describe_failure
+
 __all__ = [
     "add_download_options",
     "check_download_options",
+    "describe_failure",
     "fetch_model_sources",
     "log_to_stderr",
     "unique_names",
@@ -174,21 +177,3 @@ def fetch_model_sources(
             )
         resolved.append(str(path))
     return resolved
-
-
-def describe_failure(source: object, exc: BaseException) -> str:
-    r"""One report line ``"<source>: <problem>"`` for a file that failed, control characters of
-    the name escaped (a newline in a file name must not forge report lines).
-
-    Example:
-        >>> print(describe_failure("a\nb.png", ValueError("not an image")))
-        a\nb.png: not an image
-    """
-    from deblurgan.io import printable
-
-    raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-    message = " ".join(str(raw).split()) or type(exc).__name__
-    name = printable(str(source))
-    if message.startswith(name) or message.startswith(str(source)):
-        return printable(message)
-    return f"{name}: {printable(message)}"

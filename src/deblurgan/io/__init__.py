@@ -19,7 +19,7 @@ from deblurgan.io.download import (
     is_url,
     redact_url,
 )
-from deblurgan.io.errors import ImageError, printable
+from deblurgan.io.errors import ImageError, describe_failure, printable
 from deblurgan.io.image import (
     DEFAULT_MAX_PIXELS,
     WRITE_EXTENSIONS,
@@ -43,6 +43,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "cache_dir",
+    "describe_failure",
     "download",
     "find_images",
     "image_to_tensor",

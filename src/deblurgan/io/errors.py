@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ImageError", "printable"]
+__all__ = ["ImageError", "describe_failure", "printable"]
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -63,3 +63,19 @@ class ImageError(ValueError):
     def __reduce__(self) -> tuple[type[ImageError], tuple[str, str]]:
         # Custom __init__ arguments: keep the error picklable (e.g. across DataLoader workers).
         return (type(self), (self.path, self.problem))
+
+
+def describe_failure(source: object, exc: BaseException) -> str:
+    r"""One report line ``"<source>: <problem>"`` for a file that failed, control characters of
+    the name escaped (a newline in a file name must not forge report lines).
+
+    Example:
+        >>> print(describe_failure("a\nb.png", ValueError("not an image")))
+        a\nb.png: not an image
+    """
+    raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    message = " ".join(str(raw).split()) or type(exc).__name__
+    name = printable(str(source))
+    if message.startswith(name) or message.startswith(str(source)):
+        return printable(message)
+    return f"{name}: {printable(message)}"
