@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 
+from deblurgan.metrics import psnr
 from deblurgan.training import (
     DeblurDataModule,
     GANModule,
@@ -171,3 +175,31 @@ def test_validation_pads_to_the_generator_multiple() -> None:
         restored = module._restore(torch.rand(1, 3, 40, 50))
     assert restored.shape == (1, 3, 40, 50)
     assert 0 <= float(restored.min()) and float(restored.max()) <= 1
+
+
+def test_validation_and_deblur_eval_score_a_small_pair_the_same(tmp_path: Path) -> None:
+    # One padding for both: a 4 px tall image is too short to reflect 4 rows (replicated) but
+    # wide enough to reflect its 3 columns; the two used to pad it differently.
+    from deblurgan.cli.main import main
+    from deblurgan.io import write_image
+    from deblurgan.models.weights import save_generator
+    from deblurgan.training import GANModule
+
+    torch.manual_seed(0)
+    module = GANModule({"name": "lite_unet", "width": 4, "blocks": 1}).eval()
+    with torch.no_grad():
+        for parameter in module.generator.parameters():
+            parameter.normal_(0, 0.3)  # not the identity: the padded border reaches the output
+    blurry = torch.randint(0, 256, (1, 3, 4, 21)).float() / 255
+    sharp = torch.randint(0, 256, (1, 3, 4, 21)).float() / 255
+    with torch.inference_mode():
+        validation = psnr(module._restore(blurry), sharp).mean().item()
+    write_image(tmp_path / "data" / "blur" / "a.png", blurry[0])
+    write_image(tmp_path / "data" / "sharp" / "a.png", sharp[0])
+    model = save_generator(module.generator, tmp_path / "g.safetensors")
+    out = tmp_path / "scores.json"
+    argv = ["eval", "--data", str(tmp_path / "data"), "-m", str(model), "--metrics", "psnr"]
+    assert main([*argv, "--device", "cpu", "--json", str(out), "-q"]) == 0
+    scores = json.loads(out.read_text())["methods"]
+    (evaluated,) = (row["psnr"] for name, row in scores.items() if name != "identity")
+    assert evaluated == pytest.approx(validation, abs=1e-3)

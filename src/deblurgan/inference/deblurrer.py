@@ -17,8 +17,9 @@ import math
 from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from deblurgan.nn.padding import pad_to_multiple
 
 __all__ = [
     "PRECISIONS",
@@ -63,44 +64,6 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {str(resolved)!r} requested but CUDA is not available; use 'cpu'")
     return resolved
-
-
-def pad_to_multiple(image: Tensor, multiple: int) -> Tensor:
-    """Pad the bottom and right of ``image`` up to height and width multiples of ``multiple``.
-
-    Reflection padding, or replication along an axis shorter than or equal to its pad (where a
-    reflection is undefined). Crop with ``padded[..., :H, :W]`` to undo.
-
-    Args:
-        image: ``(..., H, W)`` tensor.
-        multiple: the size multiple, ``>= 1``.
-
-    Shape:
-        - image: ``(B, C, H, W)`` or ``(C, H, W)``
-        - output: ``(..., ceil(H / m) * m, ceil(W / m) * m)``
-
-    Example:
-        >>> pad_to_multiple(torch.arange(6.0).view(1, 2, 3), 4)  # reflect W, replicate H
-        tensor([[[0., 1., 2., 1.],
-                 [3., 4., 5., 4.],
-                 [3., 4., 5., 4.],
-                 [3., 4., 5., 4.]]])
-        >>> pad_to_multiple(torch.ones(1, 2, 2), 8).shape
-        torch.Size([1, 8, 8])
-    """
-    if not isinstance(multiple, int) or multiple < 1:
-        raise ValueError(f"multiple must be a positive int, got {multiple!r}")
-    height, width = image.shape[-2:]
-    pad_h, pad_w = (-height) % multiple, (-width) % multiple
-    squeeze = image.dim() == 3  # F.pad's reflect/replicate need a batch dimension
-    padded = image.unsqueeze(0) if squeeze else image
-    if pad_w:
-        mode = "reflect" if pad_w < width else "replicate"
-        padded = F.pad(padded, (0, pad_w, 0, 0), mode=mode)
-    if pad_h:
-        mode = "reflect" if pad_h < height else "replicate"
-        padded = F.pad(padded, (0, 0, 0, pad_h), mode=mode)
-    return padded.squeeze(0) if squeeze else padded
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:

@@ -9,6 +9,7 @@ from deblurgan.nn.blocks import (
     get_act,
     get_norm,
 )
+from deblurgan.nn.padding import pad_to_multiple
 
 __all__ = [
     "ACTIVATIONS",
@@ -20,4 +21,5 @@ __all__ = [
     "SqueezeExcitation",
     "get_act",
     "get_norm",
+    "pad_to_multiple",
 ]

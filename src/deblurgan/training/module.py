@@ -23,13 +23,13 @@ from typing import Any
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from deblurgan.losses import ADVERSARIAL_LOSSES, DiffAugment, WeightedLoss
 from deblurgan.metrics import psnr, ssim
 from deblurgan.models import DISCRIMINATORS, build_generator
+from deblurgan.nn.padding import pad_to_multiple
 
 __all__ = ["DECAYS", "OPTIMIZERS", "DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
 
@@ -101,28 +101,6 @@ def lr_factor(
                 fall = progress
             factor = min(factor, 1.0 - (1.0 - min_lr_ratio) * fall)
     return factor
-
-
-def pad_to_multiple(image: Tensor, multiple: int) -> Tensor:
-    """Pad the bottom and right of ``image`` up to a multiple of ``multiple`` (reflection).
-
-    Replicates the border instead where the image is too small to reflect.
-
-    Shape:
-        - image: :math:`(B, C, H, W)`
-        - output: :math:`(B, C, \\lceil H/m \\rceil m, \\lceil W/m \\rceil m)`
-
-    Example:
-        >>> pad_to_multiple(torch.rand(1, 3, 30, 33), 8).shape
-        torch.Size([1, 3, 32, 40])
-    """
-    height, width = image.shape[-2:]
-    pad_h = -height % multiple
-    pad_w = -width % multiple
-    if pad_h == 0 and pad_w == 0:
-        return image
-    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
 
 
 def _plain(value: Any) -> Any:
