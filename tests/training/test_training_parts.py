@@ -203,3 +203,23 @@ def test_validation_and_deblur_eval_score_a_small_pair_the_same(tmp_path: Path) 
     scores = json.loads(out.read_text())["methods"]
     (evaluated,) = (row["psnr"] for name, row in scores.items() if name != "identity")
     assert evaluated == pytest.approx(validation, abs=1e-3)
+
+
+def test_the_module_defaults_are_the_configs_defaults() -> None:
+    # One source of defaults: a setting train.yaml leaves at its default must mean the same
+    # when fit() or GANModule is called from Python without it.
+    import inspect
+
+    from omegaconf import OmegaConf
+
+    from deblurgan.training import GANModule
+    from deblurgan.training.cli import CONFIG_DIR
+
+    optim = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "train.yaml"))["optim"]
+    signature = inspect.signature(GANModule.__init__).parameters
+    for key, value in optim.items():
+        if key == "backbone_warmup":  # a callback's setting, read by fit (default 0 there too)
+            assert value == 0
+            continue
+        default = signature[key].default
+        assert (list(default) if isinstance(default, tuple) else default) == value, key

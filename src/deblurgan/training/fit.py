@@ -21,6 +21,7 @@ A run folder holds::
 from __future__ import annotations
 
 import logging
+import functools
 import os
 import pickle
 import shutil
@@ -66,27 +67,18 @@ _DATA_KEYS = (
     "shuffle",
     "pin_memory",
 )
-_TRAINER_DEFAULTS: dict[str, Any] = {
-    "max_steps": 1000,
-    "val_every": 500,
-    "checkpoint_every": 500,
-    "log_every": 50,
-    "accelerator": "auto",
-    "devices": "auto",
-    "num_nodes": 1,
-    "strategy": "auto",
-    "precision": "32-true",
-    "limit_val_batches": None,
-    "num_sanity_val_steps": 2,
-    "enable_progress_bar": True,
-    "enable_model_summary": True,
-    "deterministic": False,
-    "fast_dev_run": False,
-    "accumulate_grad_batches": 1,
-    "sample_every": 0,
-    "max_time": None,
-    "checkpoint_minutes": 10,
-}
+# The trainer's settings and their defaults have one source, the Hydra group the command line
+# composes (configs/trainer/default.yaml): fit(cfg) from Python fills what cfg leaves out from it.
+_TRAINER_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "trainer" / "default.yaml"
+
+
+@functools.cache
+def _trainer_defaults() -> dict[str, Any]:
+    defaults = OmegaConf.to_container(OmegaConf.load(_TRAINER_CONFIG), resolve=True)
+    assert isinstance(defaults, dict)
+    return {str(k): v for k, v in defaults.items()}
+
+
 _OPTIM_KEYS = (
     "adv_weight",
     "lr_g",
@@ -247,12 +239,13 @@ def _section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 def _trainer_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
     settings = _section(cfg, "trainer")
-    unknown = sorted(set(settings) - set(_TRAINER_DEFAULTS))
+    defaults = _trainer_defaults()
+    unknown = sorted(set(settings) - set(defaults))
     if unknown:
         raise ValueError(
-            f"unknown trainer setting(s) {unknown}; valid: {', '.join(sorted(_TRAINER_DEFAULTS))}"
+            f"unknown trainer setting(s) {unknown}; valid: {', '.join(sorted(defaults))}"
         )
-    merged = {**_TRAINER_DEFAULTS, **settings}
+    merged = {**defaults, **settings}
     for key in (
         "max_steps",
         "val_every",
