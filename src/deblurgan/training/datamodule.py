@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from deblurgan.data import DATASETS
+from deblurgan.training._containers import plain
 
 __all__ = ["DeblurDataModule", "StepBatchSampler"]
 
@@ -112,14 +113,6 @@ class _ResumableLoader(DataLoader[Any]):
         return None
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _dataset_spec(spec: Any, role: str) -> dict[str, Any]:
     if isinstance(spec, str):
         return {"name": spec}
@@ -128,7 +121,7 @@ def _dataset_spec(spec: Any, role: str) -> dict[str, Any]:
             f"data.{role} must be a dataset spec {{'name': ..., **kwargs}} with a name from "
             f"{', '.join(DATASETS)}, got {spec!r}"
         )
-    return _plain(spec)
+    return plain(spec)
 
 
 class DeblurDataModule(L.LightningDataModule):

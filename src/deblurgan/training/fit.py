@@ -20,8 +20,8 @@ A run folder holds::
 
 from __future__ import annotations
 
-import logging
 import functools
+import logging
 import os
 import pickle
 import shutil
@@ -39,6 +39,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from deblurgan.models import build_generator, load_generator, save_generator
+from deblurgan.training._containers import plain
 from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid, gan_step
 from deblurgan.training.datamodule import DeblurDataModule
 from deblurgan.training.module import GANModule
@@ -212,20 +213,9 @@ def _to_dict(cfg: Any) -> dict[str, Any]:
         raise ValueError(
             f"missing required setting(s) {', '.join(missing)}; set them, e.g. {example}"
         )
-    container = _plain(OmegaConf.to_container(cfg, resolve=True))
+    container = plain(OmegaConf.to_container(cfg, resolve=True))
     assert isinstance(container, dict)  # a DictConfig always gives a dict
     return container
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready containers: string keys, paths as strings."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value
 
 
 def _section(cfg: Mapping[str, Any], key: str) -> dict[str, Any]:

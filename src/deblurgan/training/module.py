@@ -30,6 +30,7 @@ from deblurgan.losses import ADVERSARIAL_LOSSES, DiffAugment, WeightedLoss
 from deblurgan.metrics import psnr, ssim
 from deblurgan.models import DISCRIMINATORS, build_generator
 from deblurgan.nn.padding import pad_to_multiple
+from deblurgan.training._containers import plain
 
 __all__ = ["DECAYS", "OPTIMIZERS", "DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
 
@@ -103,20 +104,11 @@ def lr_factor(
     return factor
 
 
-def _plain(value: Any) -> Any:
-    """Plain dicts, lists and scalars from (possibly OmegaConf) containers, for hparams."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _spec(value: Any, kind: str) -> dict[str, Any]:
     if isinstance(value, str):
         return {"name": value}
     if isinstance(value, Mapping):
-        spec = _plain(value)
+        spec = plain(value)
         if not isinstance(spec.get("name"), str):
             raise ValueError(f"{kind} spec needs a 'name' string, got {spec!r}")
         return spec
@@ -236,10 +228,10 @@ class GANModule(L.LightningModule):
             None if discriminator is None else _spec(discriminator, "discriminator")
         )
         adversarial_spec = _spec(adversarial, "adversarial")
-        content_terms = _plain(content) if content is not None else {"l1": 1.0}
+        content_terms = plain(content) if content is not None else {"l1": 1.0}
         if not isinstance(content_terms, dict):
             raise TypeError(f"content must be a mapping of loss names to weights, got {content!r}")
-        betas_list = _plain(betas)
+        betas_list = plain(betas)
         if not (isinstance(betas_list, list) and len(betas_list) == 2):
             raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
         for beta in betas_list:
