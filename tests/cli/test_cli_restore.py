@@ -494,3 +494,53 @@ def test_a_file_name_with_a_newline_cannot_forge_report_lines(
     assert len(lines) == 2, captured.err
     assert "bad\\n5 restored, 0 failed\\nx.png: " in captured.err
     assert "\\x1b[2Jclear.png: " in captured.err and "\x1b" not in captured.err
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_output_another_run_writes_meanwhile_is_kept_without_force(
+    folder: Path,
+    checkpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    force: bool,
+) -> None:
+    import deblurgan.cli.restore as restore
+
+    source = folder / "rgb.png"
+    target = folder / "rgb_deblurred.png"
+    real_plan = restore.plan_jobs
+
+    def plan_then_race(*args, **kwargs):  # the other run writes the output after the check
+        jobs = real_plan(*args, **kwargs)
+        target.write_bytes(b"the other run's output")
+        return jobs
+
+    monkeypatch.setattr(restore, "plan_jobs", plan_then_race)
+    code = main([str(source), "--model", checkpoint, *(["--force"] if force else [])])
+    captured = capsys.readouterr()
+    assert not list(folder.glob(".*.tmp"))
+    if force:
+        assert code == 0
+        with Image.open(target) as image:
+            assert image.size == (50, 40)
+    else:
+        assert code == 1
+        assert f"{target}: output exists (another run may have written it meanwhile)" in (
+            captured.err
+        )
+        assert target.read_bytes() == b"the other run's output"
+
+
+def test_temporary_files_of_a_killed_run_are_not_inputs_and_stale_ones_go(
+    folder: Path, checkpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = folder / ".rgb_deblurred.png.k1ll3d.tmp"  # a run killed long ago
+    live = folder / ".photo_deblurred.jpg.w0rk1n.tmp"  # a run writing right now
+    stale.write_bytes(b"\x89PNG\r\n\x1a\n torn")
+    live.write_bytes(b"\xff\xd8 half")
+    os.utime(stale, (1, 1))
+    assert main([str(folder), "--model", checkpoint]) == 0
+    assert "5 restored, 0 failed" in capsys.readouterr().out
+    assert not stale.exists() and live.exists()
+    assert main([str(folder / ".*"), "--model", checkpoint]) == 1  # not even by a dot pattern
+    assert "pattern matches no image files" in capsys.readouterr().err

@@ -295,6 +295,7 @@ def deconv_main(argv: Sequence[str]) -> int:
                     quality=args.quality,
                     exif=decoded.exif,
                     icc_profile=decoded.icc_profile,
+                    replace=args.force,  # without --force, an output that appeared is kept
                 )
             except KeyboardInterrupt:
                 raise

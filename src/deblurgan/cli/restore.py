@@ -349,7 +349,12 @@ def _run_jobs(
             bar.set_postfix_str(job.source.name, refresh=False)
             try:
                 deblur_file(
-                    deblurrer, job.source, job.target, max_pixels=max_pixels, quality=args.quality
+                    deblurrer,
+                    job.source,
+                    job.target,
+                    max_pixels=max_pixels,
+                    quality=args.quality,
+                    replace=args.force,  # without --force, an output that appeared is kept
                 )
             except (KeyboardInterrupt, ModelOutputError):
                 raise  # the model's fault: the other files would fail the same way

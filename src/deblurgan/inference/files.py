@@ -49,6 +49,7 @@ def deblur_file(
     *,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     quality: int = 95,
+    replace: bool = True,
 ) -> Path:
     """Restore one image file and write the result atomically.
 
@@ -70,6 +71,8 @@ def deblur_file(
             existing file may be replaced (the CLI never replaces an input).
         max_pixels: refuse sources larger than this (decompression-bomb guard); ``None``: no limit.
         quality: JPEG/WebP quality, 1-100.
+        replace: replace an existing ``target``; with ``False`` it is created exclusively, so
+            a file that another process writes there meanwhile is never replaced.
 
     Returns:
         The written path.
@@ -105,4 +108,5 @@ def deblur_file(
         quality=quality,
         exif=decoded.exif,
         icc_profile=None if grey else decoded.icc_profile,  # an RGB profile cannot describe grey
+        replace=replace,
     )

@@ -653,6 +653,7 @@ def write_image(
     quality: int = 95,
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
+    replace: bool = True,
 ) -> Path:
     """Write a float RGB or grey image atomically, in the format its extension names.
 
@@ -675,13 +676,16 @@ def write_image(
         exif: EXIF blob to embed (e.g. ``DecodedImage.exif``); an orientation tag is reset to 1,
             because the pixels are written upright.
         icc_profile: RGB ICC profile to embed (colour images only).
+        replace: replace an existing file; with ``False`` the file is created exclusively (see
+            :func:`~deblurgan.io.atomic.atomic_write`): one that exists, or that another process
+            creates while this one is encoded, is left as it is and an ImageError raised.
 
     Returns:
         ``Path(path)``.
 
     Raises:
-        ImageError: unsupported extension, alpha with JPEG, image too large for the format, or
-            the file cannot be written.
+        ImageError: unsupported extension, alpha with JPEG, image too large for the format,
+            the file exists (``replace=False``), or the file cannot be written.
         ValueError: bad shapes, bit depth, quality, NaN pixels, a non-RGB ICC profile, or an ICC
             profile with a grey image.
         TypeError: ``rgb``/``alpha`` not floating-point tensors, ``exif``/``icc_profile`` not
@@ -773,11 +777,11 @@ def write_image(
         else:
             _save_pillow(fh, fmt, pixels, quality=quality, exif=exif_bytes, icc_profile=icc_bytes)
 
-    _write_atomically(path, encode)
+    _write_atomically(path, encode, replace=replace)
     return path
 
 
-def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
+def _write_atomically(path: Path, encode: Callable[[BinaryIO], None], *, replace: bool) -> None:
     """:func:`~deblurgan.io.atomic.atomic_write` with its failures as one-line ImageErrors."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -786,13 +790,13 @@ def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
             path, f"cannot create folder {path.parent} ({exc.strerror or exc})"
         ) from exc
     try:
-        atomic_write(path, encode)
+        atomic_write(path, encode, replace=replace)
     except ImageError:
         raise
+    except FileExistsError as exc:
+        raise ImageError(
+            path, "output exists (another run may have written it meanwhile); not replaced"
+        ) from exc
     except (OSError, ValueError, KeyError) as exc:  # what Pillow's encoders raise
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ImageError(path, f"cannot write file ({problem or type(exc).__name__})") from exc
-        if isinstance(exc, (OSError, ValueError, KeyError)):  # what Pillow's encoders raise
-            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ImageError(path, f"cannot write file ({problem or type(exc).__name__})") from exc
-        raise
