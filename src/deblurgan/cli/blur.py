@@ -381,9 +381,9 @@ class _Writer:
         from deblurgan.io import write_image
 
         name = f"{index:06d}.png"
-        options = {"bit_depth": self.bit_depth, "replace": self.replace}
-        write_image(self.scene / "sharp" / name, sharp, **options)
-        write_image(self.scene / "blur" / name, blurry, **options)
+        for folder, image in (("sharp", sharp), ("blur", blurry)):
+            path = self.scene / folder / name
+            write_image(path, image, bit_depth=self.bit_depth, replace=self.replace)
         self.written += 1
 
     def kernel(self, index: int, kernel: Any, record: dict[str, Any]) -> None:
