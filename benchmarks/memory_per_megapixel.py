@@ -7,7 +7,9 @@ the two largest sizes gives the memory per megapixel, which the whole-image buff
 pixels, the float tensors in and out, the tile blending weights, the encoded output) dominate;
 above one tile the model's own workspace is a constant (one tile at a time). The limit printed
 is the largest image whose peak, on the line through the two largest sizes, fits ``--budget-mb``
-(default 4096: half of an 8 GB machine, the rest left to the system and other programs).
+(default 5400: an 8 GB machine, 2.6 GB left to the system and desktop), and the peak predicted
+at the package's default limit (``deblurgan.io.DEFAULT_MAX_PIXELS``). ``deblur --help`` quotes
+these numbers (``MB_PER_MEGAPIXEL`` and ``FIXED_MB`` in ``deblurgan.cli.restore``).
 
     python benchmarks/memory_per_megapixel.py                    # 4, 16 and 36 MP, 2 threads
     python benchmarks/memory_per_megapixel.py --sizes 4,16 --format png
@@ -58,7 +60,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="4,16,36", help="megapixels, comma-separated")
     parser.add_argument("--format", choices=("jpg", "png"), default="jpg")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--budget-mb", type=float, default=4096.0)
+    parser.add_argument("--budget-mb", type=float, default=5400.0)
     args = parser.parse_args()
     sizes = sorted(float(s) for s in args.sizes.split(","))
     rng = np.random.default_rng(0)
@@ -89,9 +91,13 @@ def main() -> None:
         f"memory per megapixel: {slope:.0f} MB between {mp_small:.0f} and {mp_large:.0f} MP "
         f"(peak = {intercept:.0f} MB + {slope:.0f} MB x MP)"
     )
+    from deblurgan.io import DEFAULT_MAX_PIXELS
+
+    default_mp = DEFAULT_MAX_PIXELS / 1e6
+    print(f"largest image within {args.budget_mb:.0f} MB: {limit:.0f} MP")
     print(
-        f"largest image within {args.budget_mb:.0f} MB: {limit:.0f} MP "
-        f"(a 200 MP image would peak near {intercept + 200 * slope:.0f} MB)"
+        f"at the default limit ({default_mp:.0f} MP): peak near "
+        f"{intercept + default_mp * slope:.0f} MB; at 200 MP near {intercept + 200 * slope:.0f} MB"
     )
 
 

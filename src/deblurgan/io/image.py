@@ -66,8 +66,10 @@ def rgb_to_grey(rgb: Tensor) -> Tensor:
 
 
 #: Largest image (width x height) that :func:`read_image` decodes unless told otherwise: a guard
-#: against decompression bombs (a small file that expands to gigabytes). 200 megapixels.
-DEFAULT_MAX_PIXELS = 200_000_000
+#: against decompression bombs (a small file that expands to gigabytes) and a memory bound. 100
+#: megapixels: restoring one with the shipped model peaks near 5.2 GB (0.36 GB + 48 MB per
+#: megapixel, measured by benchmarks/memory_per_megapixel.py), which an 8 GB machine holds.
+DEFAULT_MAX_PIXELS = 100_000_000
 
 #: Extension (lower case) -> Pillow format name, for :func:`write_image`.
 _WRITE_FORMATS = {
