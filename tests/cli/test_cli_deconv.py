@@ -182,3 +182,25 @@ def test_a_float_kernel_keeps_its_raw_values(tmp_path: Path) -> None:
     expected = torch.from_numpy(weights / weights.sum()).double()
     assert torch.allclose(read_kernel(tmp_path / "k.tif"), expected)
     assert torch.allclose(read_kernel(tmp_path / "k.npy"), expected)
+
+
+def test_an_output_another_run_writes_meanwhile_is_kept_without_force(
+    scene: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import deblurgan.cli.restore as restore
+
+    out = tmp_path / "out.png"
+    real_plan = restore.plan_jobs
+
+    def plan_then_race(*args, **kwargs):  # the other run writes the output after the check
+        jobs = real_plan(*args, **kwargs)
+        out.write_bytes(b"the other run's output")
+        return jobs
+
+    monkeypatch.setattr(restore, "plan_jobs", plan_then_race)
+    assert main(["deconv", str(scene["blurry"]), "-k", str(scene["kernel"]), "-o", str(out)]) == 1
+    assert f"{out}: output exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"the other run's output"
