@@ -65,6 +65,7 @@ def load_model(
         The generator: ``forward(blurry) -> restored`` on ``(B, 3, H, W)`` in [0, 1].
 
     Raises:
+        TypeError: ``name_or_path`` is not a string or path (a state dict, a number, ...).
         FileNotFoundError: no such file, the shipped weights are missing from the install, or
             the named public weights are not fetched (the message names the command).
         ValueError: not a loadable generator checkpoint.
@@ -77,15 +78,64 @@ def load_model(
         >>> load_model(path).arch_spec["name"]
         'resnet'
     """
+    from collections.abc import Mapping
+
     from deblurgan.inference.deblurrer import resolve_device
     from deblurgan.models.weights import load_generator
 
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        hint = (
+            "; a state dict loads into a built generator: build_generator(spec)."
+            "load_state_dict(state)"
+            if isinstance(name_or_path, Mapping)
+            else ""
+        )
+        raise TypeError(
+            "load_model takes a weights name ('default', 'maxim'), a checkpoint path or an "
+            f"https URL, got {type(name_or_path).__name__}{hint}"
+        )
     return load_generator(name_or_path, map_location=resolve_device(device))
 
 
+def _file_identity(source: str) -> tuple[int, int, int] | None:
+    """What changes when the file at ``source`` is replaced or rewritten (None: not a file)."""
+    try:
+        stat = os.stat(source)
+    except (OSError, ValueError):
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
 @functools.lru_cache(maxsize=4)
-def _cached_model(name_or_path: str, device: str) -> nn.Module:
+def _cached_model(
+    name_or_path: str, device: str, identity: tuple[int, int, int] | None
+) -> nn.Module:
+    # ``identity`` is part of the key: a checkpoint rewritten at the same path is loaded again.
     return load_model(name_or_path, device=device)
+
+
+#: How far outside [0, 1] a float image may stray (rounding, resampling overshoot) before it is
+#: taken to be on another scale (0..255, [-1, 1]).
+_RANGE_TOLERANCE = 1 / 255
+
+
+def _check_range(image: torch.Tensor) -> None:
+    """A float image must hold values in [0, 1]: refuse one on another scale, saying which.
+    Call it after :meth:`Deblurrer.check_input` (a dense, non-empty, finite float tensor)."""
+    import torch
+
+    low_value, high_value = torch.aminmax(image)
+    high, low = float(high_value), float(low_value)
+    if high > 1 + _RANGE_TOLERANCE:
+        raise ValueError(
+            f"image has values up to {high:g}; expected floats in [0, 1] (an image in 0..255 "
+            "needs image / 255, or pass it as uint8)"
+        )
+    if low < -_RANGE_TOLERANCE:
+        raise ValueError(
+            f"image has values down to {low:g}; expected floats in [0, 1] (an image in [-1, 1] "
+            "needs (image + 1) / 2)"
+        )
 
 
 @overload
@@ -129,11 +179,18 @@ def deblur_image(
             [0, 1] (returns the same shape and dtype; a fourth, alpha channel passes through); or
             an image file path (returns a ``(3, H, W)`` float32 tensor).
         model: a generator module, a name or path for :func:`load_model` (loaded once and
-            cached), or ``None`` for ``"default"``.
+            cached; a file that changes at the path is loaded again), or ``None`` for
+            ``"default"``.
         device: where the model runs: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``.
         precision: ``"fp32"``, ``"fp16"`` (CUDA) or ``"bf16"``.
         tile_size: larger images are restored in overlapping tiles of this size.
         tile_overlap: overlap between tiles, blended smoothly.
+
+    Raises:
+        TypeError: not a tensor, array or path; a sparse tensor; an integer tensor; a model that
+            is not a module, name or path.
+        ValueError: a wrong shape, an empty or meta tensor, NaN or infinite pixels, float values
+            outside [0, 1] (an image in 0..255 or [-1, 1]).
 
     Shape:
         - image: ``(3, H, W)``, ``(B, 3, H, W)``, ``(H, W, 3)`` or ``(H, W, 4)``
@@ -156,7 +213,8 @@ def deblur_image(
 
     resolved = resolve_device(device)
     if model is None or isinstance(model, (str, os.PathLike)):
-        network = _cached_model(os.fspath(model or "default"), str(resolved))
+        source = os.fspath(model or "default")
+        network = _cached_model(source, str(resolved), _file_identity(source))
     elif isinstance(model, nn.Module):
         network = model
     else:
@@ -170,6 +228,8 @@ def deblur_image(
     )
 
     if isinstance(image, torch.Tensor):
+        deblurrer.check_input(image)
+        _check_range(image)
         return deblurrer(image)
     if isinstance(image, (str, os.PathLike)):
         from deblurgan.io import read_image
@@ -191,7 +251,10 @@ def _deblur_array(deblurrer: Deblurrer, array: np.ndarray) -> np.ndarray:
         raise ValueError(f"a numpy image must be (H, W, 3) or (H, W, 4), got {array.shape}")
     if array.dtype not in (np.uint8, np.uint16) and not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"a numpy image must be uint8, uint16 or float, got {array.dtype}")
-    restored = deblurrer(image_to_tensor(array[..., :3]))
+    pixels = image_to_tensor(array[..., :3])
+    deblurrer.check_input(pixels)
+    _check_range(pixels)  # uint8/uint16 are scaled to [0, 1]; a float array must already be
+    restored = deblurrer(pixels)
     if array.dtype == np.uint8 or array.dtype == np.uint16:
         out = tensor_to_array(restored, bit_depth=8 if array.dtype == np.uint8 else 16)
     else:

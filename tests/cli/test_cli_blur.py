@@ -273,3 +273,41 @@ def test_realistic_whole_photos_and_its_options(photos: Path, tmp_path: Path) ->
         == 2
     )
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_video_without_pyav_is_one_line_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "av", None)  # `import av` now raises ImportError
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    out = tmp_path / "out"
+    assert main(["blur", str(clip), str(out), "--kind", "frames", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert str(clip) in err and "'video' extra" in err and "deblurgan[video]" in err
+    assert not out.exists()  # refused before any folder is made
+
+
+def test_a_file_another_run_writes_meanwhile_is_not_replaced(
+    photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from deblurgan.io import image as image_module
+
+    out = tmp_path / "out"
+    real = image_module.atomic_write
+
+    def racing(path, write, *, replace=True):  # the other run finishes its file first
+        if Path(path).name == "000000.png" and Path(path).parent.name == "blur":
+            Path(path).write_bytes(b"the other run's file")
+        return real(path, write, replace=replace)
+
+    monkeypatch.setattr(image_module, "atomic_write", racing)
+    argv = ["blur", str(photos), str(out), "--kind", "trajectory", "--kernel-size", "7", "-q"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "000000.png: output exists" in err and "not replaced" in err
+    assert (out / "photos" / "blur" / "000000.png").read_bytes() == b"the other run's file"
+    assert not list((out / "photos" / "blur").glob(".*.tmp"))  # no temporary file left

@@ -58,3 +58,41 @@ def test_json_formats_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFix
     assert "not a folder" in capsys.readouterr().err
     assert main(["data"]) == 2
     assert main(["data", "check", str(tmp_path), "--format", "zip"]) == 2
+
+
+def _unreadable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Listing ``folder`` fails as it would without read permission (chmod does not stop root)."""
+    import os
+
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def refuse(path: object) -> None:
+        if path is not None and Path(os.fsdecode(path)).resolve() == folder.resolve():
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))
+
+    def scandir(path: object = ".") -> object:
+        refuse(path)
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    def listdir(path: object = ".") -> list:
+        refuse(path)
+        return real_listdir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "listdir", listdir)
+
+
+@pytest.mark.parametrize("where", ["root", "blur folder", "scene"])
+def test_an_unreadable_folder_is_one_line_and_a_failure(
+    gopro: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    scene = next(p for p in sorted((gopro / "train").iterdir()) if p.is_dir())
+    folder = {"root": gopro, "blur folder": scene / "blur", "scene": scene}[where]
+    _unreadable(monkeypatch, folder)
+    code = main(["data", "check", str(gopro)])
+    captured = capsys.readouterr()
+    assert code == (2 if where == "root" else 1)  # cannot start, or a partial dataset
+    lines = captured.err.strip().splitlines()
+    assert lines == [f"deblur data check: error: {folder}: cannot be read (permission denied)"], (
+        captured.err
+    )

@@ -68,7 +68,7 @@ def test_kernel_images_become_grey_odd_and_normalised(tmp_path: Path) -> None:
     assert kernel[1, 2].item() == pytest.approx(0.299 / (0.299 + 0.114))
     assert kernel[4].abs().sum() == 0 and kernel[:, 6].abs().sum() == 0  # padding at the end
     Image.new("L", (3, 3), 0).save(tmp_path / "black.png")
-    with pytest.raises(ValueError, match=r"black\.png: the kernel image is all black"):
+    with pytest.raises(ValueError, match=r"black\.png: the kernel is all zeros \(an all-black"):
         read_kernel(tmp_path / "black.png")
 
 
@@ -123,7 +123,7 @@ def test_unusable_kernels_and_options_are_usage_errors(
     Image.new("L", (4, 4), 0).save(tmp_path / "black.png")
     out = str(tmp_path / "o.png")
     assert main(["deconv", str(scene["blurry"]), "-k", str(tmp_path / "black.png"), "-o", out]) == 2
-    assert "black.png: the kernel image is all black" in capsys.readouterr().err
+    assert "black.png: the kernel is all zeros" in capsys.readouterr().err
     assert main(["deconv", str(scene["blurry"]), "-k", str(tmp_path / "none.png"), "-o", out]) == 2
     assert "none.png" in capsys.readouterr().err
     assert (
@@ -135,3 +135,72 @@ def test_unusable_kernels_and_options_are_usage_errors(
         == 2
     )
     assert not Path(out).exists()
+
+
+_GOOD = np.array([[0.0, 0.2, 0.0], [0.2, 0.2, 0.2], [0.0, 0.2, 0.0]], dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        (-_GOOD, "the kernel is all negative or zero (min -0.2); a blur kernel's weights are >= 0"),
+        (np.where(_GOOD > 0, np.nan, 0).astype(np.float32), "the kernel has 5 NaN and 0 infinite"),
+        (np.where(_GOOD > 0, np.inf, 0).astype(np.float32), "the kernel has 0 NaN and 5 infinite"),
+        (np.zeros((3, 3), np.float32), "the kernel is all zeros"),
+        (_GOOD - 0.05, "the kernel has 4 negative values (as low as -0.05) among positive ones"),
+    ],
+    ids=["negative", "nan", "inf", "zeros", "mixed-sign"],
+)
+@pytest.mark.parametrize("suffix", [".tif", ".npy"])
+def test_a_kernel_that_is_not_a_blur_kernel_is_named_exactly(
+    scene: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    values: np.ndarray,
+    problem: str,
+    suffix: str,
+) -> None:
+    kernel = tmp_path / f"k{suffix}"
+    if suffix == ".npy":
+        np.save(kernel, values)
+    else:
+        Image.fromarray(values, mode="F").save(kernel)  # a float TIFF holds any value
+    out = tmp_path / "out"
+    argv = ["deconv", str(scene["blurry"]), "-k", str(kernel), "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"kernel {kernel}: {problem}" in err, err
+    assert "all black" not in err or "zeros" in problem
+    assert not out.exists()
+
+
+def test_a_float_kernel_keeps_its_raw_values(tmp_path: Path) -> None:
+    weights = _GOOD * 7.5  # beyond 1: read_image would clip these to 1 and lose their ratio
+    weights[1, 1] = 3.0
+    Image.fromarray(weights, mode="F").save(tmp_path / "k.tif")
+    np.save(tmp_path / "k.npy", weights.astype(np.float64))
+    expected = torch.from_numpy(weights / weights.sum()).double()
+    assert torch.allclose(read_kernel(tmp_path / "k.tif"), expected)
+    assert torch.allclose(read_kernel(tmp_path / "k.npy"), expected)
+
+
+def test_an_output_another_run_writes_meanwhile_is_kept_without_force(
+    scene: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import deblurgan.cli.restore as restore
+
+    out = tmp_path / "out.png"
+    real_plan = restore.plan_jobs
+
+    def plan_then_race(*args, **kwargs):  # the other run writes the output after the check
+        jobs = real_plan(*args, **kwargs)
+        out.write_bytes(b"the other run's output")
+        return jobs
+
+    monkeypatch.setattr(restore, "plan_jobs", plan_then_race)
+    assert main(["deconv", str(scene["blurry"]), "-k", str(scene["kernel"]), "-o", str(out)]) == 1
+    assert f"{out}: output exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"the other run's output"

@@ -494,3 +494,121 @@ def test_a_file_name_with_a_newline_cannot_forge_report_lines(
     assert len(lines) == 2, captured.err
     assert "bad\\n5 restored, 0 failed\\nx.png: " in captured.err
     assert "\\x1b[2Jclear.png: " in captured.err and "\x1b" not in captured.err
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_output_another_run_writes_meanwhile_is_kept_without_force(
+    folder: Path,
+    checkpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    force: bool,
+) -> None:
+    import deblurgan.cli.restore as restore
+
+    source = folder / "rgb.png"
+    target = folder / "rgb_deblurred.png"
+    real_plan = restore.plan_jobs
+
+    def plan_then_race(*args, **kwargs):  # the other run writes the output after the check
+        jobs = real_plan(*args, **kwargs)
+        target.write_bytes(b"the other run's output")
+        return jobs
+
+    monkeypatch.setattr(restore, "plan_jobs", plan_then_race)
+    code = main([str(source), "--model", checkpoint, *(["--force"] if force else [])])
+    captured = capsys.readouterr()
+    assert not list(folder.glob(".*.tmp"))
+    if force:
+        assert code == 0
+        with Image.open(target) as image:
+            assert image.size == (50, 40)
+    else:
+        assert code == 1
+        assert f"{target}: output exists (another run may have written it meanwhile)" in (
+            captured.err
+        )
+        assert target.read_bytes() == b"the other run's output"
+
+
+def test_temporary_files_of_a_killed_run_are_not_inputs_and_stale_ones_go(
+    folder: Path, checkpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = folder / ".rgb_deblurred.png.k1ll3d.tmp"  # a run killed long ago
+    live = folder / ".photo_deblurred.jpg.w0rk1n.tmp"  # a run writing right now
+    stale.write_bytes(b"\x89PNG\r\n\x1a\n torn")
+    live.write_bytes(b"\xff\xd8 half")
+    os.utime(stale, (1, 1))
+    assert main([str(folder), "--model", checkpoint]) == 0
+    assert "5 restored, 0 failed" in capsys.readouterr().out
+    assert not stale.exists() and live.exists()
+    assert main([str(folder / ".*"), "--model", checkpoint]) == 1  # not even by a dot pattern
+    assert "pattern matches no image files" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("anim.gif", {}),
+        ("anim.webp", {"lossless": True}),
+        ("anim.png", {}),  # APNG
+        ("pages.tif", {}),
+    ],
+)
+def test_animated_and_multi_page_files_say_only_frame_1_was_restored(
+    tmp_path: Path, checkpoint: str, capsys: pytest.CaptureFixture[str], name: str, options: dict
+) -> None:
+    frames = [Image.fromarray(_rgb(20, 24, seed)) for seed in range(3)]
+    source = tmp_path / name
+    frames[0].save(source, save_all=True, append_images=frames[1:], **options)
+    with Image.open(source) as check:
+        assert check.n_frames == 3  # the encoder wrote every frame
+    out = tmp_path / f"out{Path(name).suffix if name != 'anim.gif' else '.png'}"
+    assert main([str(source), "-o", str(out), "--model", checkpoint]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "frames" in line]
+    assert lines == [
+        f"deblur: warning: {source}: has 3 frames (animated or multi-page); only frame 1 was "
+        "restored"
+    ]
+    with Image.open(out) as written:
+        assert getattr(written, "n_frames", 1) == 1 and written.size == (24, 20)
+
+
+def test_python_warnings_are_one_line_naming_the_file(
+    tmp_path: Path, checkpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An EXIF block whose directory promises an entry past its end: Pillow warns while parsing.
+    exif = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\x00" + b"\x12\x01\x03\x00\x01\x00\x00\x00"
+    source = tmp_path / "bad exif.jpg"
+    Image.fromarray(_rgb(16, 16, 0)).save(source, exif=exif)
+    assert main([str(source), "-o", str(tmp_path / "out.jpg"), "--model", checkpoint]) == 0
+    err = capsys.readouterr().err.splitlines()
+    warned = [line for line in err if "EXIF" in line]
+    assert warned and all(line.startswith("deblur: warning: ") for line in warned), err
+    assert f"deblur: warning: {source}: Corrupt EXIF data" in warned[0]
+    assert not [line for line in err if ".py:" in line or "warnings.warn" in line], err
+
+
+def test_a_raw_warning_during_a_command_is_one_line(
+    folder: Path,
+    checkpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import warnings
+
+    import deblurgan.cli.restore as restore
+
+    real_load = restore._load
+
+    def noisy_load(args):
+        warnings.warn("a pickle protocol note\n  spread over lines", UserWarning, stacklevel=1)
+        return real_load(args)
+
+    monkeypatch.setattr(restore, "_load", noisy_load)
+    assert main([str(folder / "rgb.png"), "-o", str(folder / "x.png"), "--model", checkpoint]) == 0
+    err = capsys.readouterr().err
+    assert "deblur: warning: a pickle protocol note spread over lines\n" in err
+    assert "spread over lines" not in err.replace("note spread over lines", "")
+    assert warnings.showwarning.__module__ == "warnings"  # restored after the command

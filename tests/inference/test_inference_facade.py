@@ -124,3 +124,82 @@ def test_bad_images_are_refused(image: object, error: type[Exception]) -> None:
 def test_bad_model_is_refused() -> None:
     with pytest.raises(TypeError, match="model"):
         deblurgan.deblur_image(torch.rand(3, 4, 4), model=3, device="cpu")  # type: ignore[call-overload]
+
+
+def test_a_model_path_is_loaded_once_and_again_when_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deblurgan._cached_model.cache_clear()
+    loads: list[object] = []
+    real_load = deblurgan.load_model
+
+    def counting_load(*args, **kwargs):
+        loads.append(args[0])
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(deblurgan, "load_model", counting_load)
+    path = tmp_path / "g.safetensors"
+    torch.manual_seed(0)
+    save_generator(build_generator(TINY), path)
+    image = torch.rand(1, 3, 16, 16)
+    first = deblurgan.deblur_image(image, model=path, device="cpu")
+    assert torch.equal(deblurgan.deblur_image(image, model=str(path), device="cpu"), first)
+    assert len(loads) == 1  # unchanged file: the cached model
+    torch.manual_seed(1)
+    save_generator(build_generator(TINY), path)  # a new training run writes the same path
+    changed = deblurgan.deblur_image(image, model=path, device="cpu")
+    assert len(loads) == 2 and not torch.equal(changed, first)
+    torch.testing.assert_close(changed, real_load(path)(image).detach().clamp(0, 1))
+
+
+@pytest.mark.parametrize(
+    ("image", "error", "message"),
+    [
+        (torch.rand(0, 3, 8, 8), ValueError, r"image is empty: shape \(0, 3, 8, 8\); expected"),
+        (torch.rand(3, 0, 8), ValueError, r"image is empty"),
+        (torch.full((3, 4, 4), float("nan")), ValueError, "NaN or infinite values"),
+        (torch.tensor([0.5, float("inf")]).repeat(24).view(3, 4, 4), ValueError, "infinite"),
+        (torch.rand(3, 4, 4) * 255, ValueError, r"values up to 2\d\d.*image / 255"),
+        (torch.rand(3, 4, 4) * 2 - 1, ValueError, r"values down to -0\.\d+.*\(image \+ 1\) / 2"),
+        (np.random.default_rng(0).uniform(0, 255, (4, 4, 3)), ValueError, "image / 255"),
+        (np.full((4, 4, 3), np.nan, np.float32), ValueError, "NaN"),
+        (np.zeros((0, 4, 3), np.float32), ValueError, "image is empty"),
+        (torch.empty(3, 4, 4, device="meta"), ValueError, "meta tensor"),
+        (torch.rand(3, 4, 4).to_sparse(), TypeError, r"dense tensor.*to_dense\(\)"),
+    ],
+    ids=[
+        "empty-batch",
+        "empty-height",
+        "nan",
+        "inf",
+        "0..255",
+        "-1..1",
+        "np-0..255",
+        "np-nan",
+        "np-empty",
+        "meta",
+        "sparse",
+    ],
+)
+def test_unusable_pixels_name_what_was_expected(
+    image: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        deblurgan.deblur_image(image, model=Halve(), device="cpu")  # type: ignore[call-overload]
+
+
+def test_slight_overshoot_and_full_range_are_accepted() -> None:
+    image = torch.rand(3, 4, 4)
+    image[0, 0, 0], image[0, 0, 1] = 1.0 + 0.5 / 255, -0.5 / 255  # resampling overshoot
+    assert deblurgan.deblur_image(image, model=Halve(), device="cpu").shape == (3, 4, 4)
+
+
+@pytest.mark.parametrize("source", [3, {"state_dict": {}}, b"default", None])
+def test_load_model_names_what_it_takes(source: object) -> None:
+    with pytest.raises(TypeError, match=r"weights name \('default', 'maxim'\), a checkpoint path"):
+        deblurgan.load_model(source)  # type: ignore[arg-type]
+
+
+def test_load_model_given_a_state_dict_says_how_to_load_one() -> None:
+    with pytest.raises(TypeError, match=r"got dict; a state dict loads into a built generator"):
+        deblurgan.load_model({"conv.weight": torch.zeros(1)})  # type: ignore[arg-type]

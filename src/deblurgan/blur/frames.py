@@ -24,6 +24,7 @@ __all__ = [
     "average_frames",
     "draw_odd",
     "frame_pairs",
+    "import_av",
     "odd_counts",
     "read_video_frames",
     "video_pairs",
@@ -225,12 +226,19 @@ def _windows(
         start += n if stride is None else stride
 
 
-def _import_av() -> Any:
+def import_av() -> Any:
+    """The ``av`` module (PyAV, the ``video`` extra); call it before any work on a video starts.
+
+    Raises:
+        ImportError: one line naming the extra to install.
+    """
     try:
         import av
     except ImportError as exc:
+        detail = " ".join(str(exc).split())
         raise ImportError(
-            f"reading videos needs PyAV: pip install 'deblurgan[video]' ({exc})"
+            f"reading videos needs PyAV, the 'video' extra: pip install 'deblurgan[video]' "
+            f"({detail})"
         ) from exc
     return av
 
@@ -252,7 +260,7 @@ def read_video_frames(path: str | os.PathLike[str]) -> Iterator[Tensor]:
         ValueError: ``"<path>: <problem>"`` when the file is missing, has no video or cannot be
             decoded.
     """
-    av = _import_av()
+    av = import_av()
     name = os.fspath(path)
     try:
         with av.open(name) as container:
@@ -304,7 +312,7 @@ def video_pairs(
         ImportError: PyAV missing (``pip install 'deblurgan[video]'``).
         ValueError: unreadable video, bad settings.
     """
-    _import_av()
+    import_av()
     if not os.path.isfile(path):
         raise ValueError(f"{os.fspath(path)}: no such video file")
     return frame_pairs(

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -356,42 +354,48 @@ def _first(params: dict[str, Any]) -> dict[str, Any]:
     return {key: _jsonable(value[0]) for key, value in params.items()}
 
 
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    """Write JSON atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+def _write_json(path: Path, record: dict[str, Any], *, replace: bool) -> None:
+    """Write JSON atomically (exclusively unless ``replace``)."""
+    from deblurgan.io import ImageError, atomic_write_text
+
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
     try:
-        temp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+        atomic_write_text(path, text, replace=replace)
+    except FileExistsError as exc:
+        raise ImageError(
+            path, "output exists (another run may have written it meanwhile); not replaced"
+        ) from exc
 
 
 @dataclass
 class _Writer:
-    """Writes numbered pairs under ``scene`` and counts them."""
+    """Writes numbered pairs under ``scene`` and counts them; ``replace=False`` creates every
+    file exclusively, so a concurrent run into the same scene cannot replace this one's files."""
 
     scene: Path
     bit_depth: int
+    replace: bool = False
     written: int = 0
 
     def pair(self, index: int, blurry: Any, sharp: Any) -> None:
         from deblurgan.io import write_image
 
         name = f"{index:06d}.png"
-        write_image(self.scene / "sharp" / name, sharp, bit_depth=self.bit_depth)
-        write_image(self.scene / "blur" / name, blurry, bit_depth=self.bit_depth)
+        for folder, image in (("sharp", sharp), ("blur", blurry)):
+            path = self.scene / folder / name
+            write_image(path, image, bit_depth=self.bit_depth, replace=self.replace)
         self.written += 1
 
     def kernel(self, index: int, kernel: Any, record: dict[str, Any]) -> None:
         from deblurgan.io import write_image
 
         image = (kernel / kernel.max()).expand(3, -1, -1)
-        write_image(self.scene / "kernel" / f"{index:06d}.png", image, bit_depth=16)
-        _write_json(self.scene / "kernel" / f"{index:06d}.json", record)
+        path = self.scene / "kernel" / f"{index:06d}.png"
+        write_image(path, image, bit_depth=16, replace=self.replace)
+        _write_json(path.with_suffix(".json"), record, replace=self.replace)
 
     def params(self, index: int, record: dict[str, Any]) -> None:
-        _write_json(self.scene / "params" / f"{index:06d}.json", record)
+        _write_json(self.scene / "params" / f"{index:06d}.json", record, replace=self.replace)
 
 
 def _default_scene(text: str) -> str:
@@ -670,6 +674,13 @@ def blur_main(argv: Sequence[str]) -> int:
         if is_image_path(source):
             parser.error(f"--kind frames takes a video file or a folder of frames, not {source}")
         video = source
+        from deblurgan.blur.frames import import_av
+
+        try:
+            import_av()  # before any folder is made: a missing extra is one line
+        except ImportError as exc:
+            print(f"{_PROG}: error: {describe_failure(source, exc)}", file=sys.stderr)
+            return 2
     else:
         try:
             files = find_images([args.input], problems=input_problems)
@@ -701,7 +712,7 @@ def blur_main(argv: Sequence[str]) -> int:
         )
         return 2
 
-    writer = _Writer(scene, args.bit_depth)
+    writer = _Writer(scene, args.bit_depth, replace=args.force)
     failures: list[str] = [str(problem) for problem in input_problems]
     if files is not None and args.limit is not None and args.kind != "frames":
         files = files[: args.limit]

@@ -380,7 +380,7 @@ def compare_main(argv: Sequence[str]) -> int:
     from deblurgan.io import image_to_tensor, write_image
 
     try:
-        write_image(output, image_to_tensor(np.asarray(picture)))
+        write_image(output, image_to_tensor(np.asarray(picture)), replace=args.force)
     except (ImageError, OSError) as exc:
         print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 1

@@ -109,7 +109,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def data_main(argv: Sequence[str]) -> int:
-    """Run ``deblur data``; returns the exit code (0 ok, 1 problems, 2 usage error)."""
+    """Run ``deblur data``; returns the exit code (0 ok, 1 problems or an unreadable folder
+    inside the dataset, 2 usage error or an unreadable dataset folder)."""
     from deblurgan.data.check import check_dataset
 
     parser = build_parser()
@@ -126,6 +127,14 @@ def data_main(argv: Sequence[str]) -> int:
     except ValueError as exc:
         print(f"{_PROG} check: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder inside the dataset that cannot be listed
+        from deblurgan.io import printable
+
+        where = printable(str(exc.filename or args.root))
+        reason = exc.strerror or str(exc)
+        reason = reason[:1].lower() + reason[1:]  # "Permission denied" -> "permission denied"
+        print(f"{_PROG} check: error: {where}: cannot be read ({reason})", file=sys.stderr)
+        return 1
     summary = report.as_dict()
     print(json.dumps(summary, indent=2) if args.json else format_report(summary))
     return 0 if report.ok else 1

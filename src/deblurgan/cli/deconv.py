@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -33,7 +35,7 @@ from deblurgan.io import (
     write_image,
 )
 
-__all__ = ["build_parser", "deconv_main", "read_kernel"]
+__all__ = ["build_parser", "check_kernel", "deconv_main", "read_kernel"]
 
 _PROG = "deblur deconv"
 
@@ -75,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--kernel",
         required=True,
         metavar="KERNEL",
-        help="the blur kernel as an image (grey or colour, converted to grey; any size, even "
-        "sides are padded to odd; normalised to sum 1)",
+        help="the blur kernel: an image (grey or colour, converted to grey; a float TIFF keeps "
+        "its raw values) or a 2-D .npy array; any size, even sides are padded to odd; "
+        "normalised to sum 1. NaN, all-zero and negative weights are refused",
     )
     parser.add_argument(
         "-m",
@@ -139,21 +142,100 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _kernel_values(path: Path) -> np.ndarray:
+    """The kernel's weights as stored: a ``.npy`` array, a float TIFF's raw samples (which may be
+    negative or NaN), or an image's grey levels in [0, 1]."""
+    if path.suffix.lower() == ".npy":
+        try:
+            values = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise ImageError(path, "no such file") from None
+        except (OSError, ValueError) as exc:
+            raise ImageError(path, f"cannot read the kernel array ({exc})") from exc
+        if values.ndim == 3 and values.shape[-1] == 1:
+            values = values[..., 0]
+        if values.ndim != 2 or not (
+            np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)
+        ):
+            raise ImageError(
+                path,
+                f"a kernel array must be 2-D numbers (kh, kw), got {values.dtype} {values.shape}",
+            )
+        return values.astype(np.float64)
+    decoded = read_image(path, max_pixels=DEFAULT_MAX_PIXELS)
+    if decoded.mode == "F":  # read_image clips float samples to [0, 1]; a kernel needs them raw
+        from PIL import Image
+
+        with Image.open(path) as image:
+            raw = np.asarray(image, dtype=np.float64)
+        if raw.shape == tuple(decoded.rgb.shape[-2:]):
+            return raw
+    return rgb_to_grey(decoded.rgb.double())[0].numpy()
+
+
+def check_kernel(path: str | Path, values: np.ndarray) -> None:
+    """Refuse weights that no blur kernel has, saying exactly what is wrong: NaN or infinite
+    values, all zeros, negative values (all of them, or some among positive ones: never clipped).
+
+    Raises:
+        ImageError: ``"<path>: <what is wrong with the kernel>"``.
+
+    Example:
+        >>> check_kernel("k.npy", np.array([[0.5, -0.1], [0.3, 0.3]]))
+        Traceback (most recent call last):
+        ...
+        deblurgan.io.errors.ImageError: k.npy: the kernel has 1 negative value (as low as -0.1) \
+among positive ones; a blur kernel's weights are >= 0, and negative ones are not clipped: fix \
+the kernel
+    """
+    if values.size == 0:
+        raise ImageError(path, "the kernel is empty (0 values)")
+    nan = int(np.isnan(values).sum())
+    infinite = int(np.isinf(values).sum())
+    if nan or infinite:
+        raise ImageError(
+            path,
+            f"the kernel has {nan} NaN and {infinite} infinite value(s) of {values.size}; "
+            "a kernel's weights must be finite",
+        )
+    negative = int((values < 0).sum())
+    if not values.any():
+        raise ImageError(
+            path, "the kernel is all zeros (an all-black image sums to 0); a kernel needs weight"
+        )
+    if negative and not (values > 0).any():
+        raise ImageError(
+            path,
+            f"the kernel is all negative or zero (min {values.min():.4g}); a blur kernel's "
+            "weights are >= 0 (saved with the wrong sign?)",
+        )
+    if negative:
+        plural = "value" if negative == 1 else "values"
+        raise ImageError(
+            path,
+            f"the kernel has {negative} negative {plural} (as low as {values.min():.4g}) among "
+            "positive ones; a blur kernel's weights are >= 0, and negative ones are not "
+            "clipped: fix the kernel",
+        )
+
+
 def read_kernel(path: str | Path) -> Tensor:
-    """Read a blur kernel image: grey, odd sides, non-negative, summing to 1.
+    """Read a blur kernel: an image (grey, or colour converted to grey; a float TIFF keeps its
+    raw values) or a ``.npy`` array; checked (:func:`check_kernel`), odd sides, sum 1.
 
     Colour kernels are converted to grey with the BT.601 luma weights; 16-bit files keep their
     precision. An even side gets a zero row (column) at the bottom (right), which keeps the
     centre convention ``floor(k / 2)`` of MATLAB's ``psf2otf`` and scikit-image.
 
     Args:
-        path: the kernel image file.
+        path: the kernel image or ``.npy`` file.
 
     Returns:
         ``(kh, kw)`` float64, odd sides, sum 1.
 
     Raises:
-        ImageError: the file cannot be read, or it is all black (sums to zero).
+        ImageError: the file cannot be read, or its weights are not a kernel's (NaN or infinite,
+            all zeros, negative).
 
     Example:
         >>> import tempfile
@@ -165,11 +247,10 @@ def read_kernel(path: str | Path) -> Tensor:
                 [0.2500, 0.2500, 0.0000],
                 [0.0000, 0.0000, 0.0000]], dtype=torch.float64)
     """
-    rgb = read_image(path, max_pixels=DEFAULT_MAX_PIXELS).rgb.double()
-    kernel = rgb_to_grey(rgb)[0]
-    total = float(kernel.sum())
-    if not total > 0:
-        raise ImageError(path, "the kernel image is all black (sums to 0); a kernel needs weight")
+    path = Path(path)
+    values = _kernel_values(path)
+    check_kernel(path, values)
+    kernel = torch.from_numpy(np.ascontiguousarray(values))
     kh, kw = kernel.shape
     kernel = F.pad(kernel, (0, 1 - kw % 2, 0, 1 - kh % 2))
     return kernel / kernel.sum()
@@ -222,6 +303,7 @@ def deconv_main(argv: Sequence[str]) -> int:
     """Run ``deblur deconv``; returns the exit code (argparse exits with 2 on usage errors)."""
     from deblurgan.blur.deconv import DECONV_METHODS
     from deblurgan.cli.restore import plan_jobs
+    from deblurgan.inference.files import warn_other_frames
 
     parser = build_parser()
     args = parser.parse_args(list(argv))
@@ -278,13 +360,15 @@ def deconv_main(argv: Sequence[str]) -> int:
         for job in bar:
             try:
                 decoded = read_image(job.source)
+                warn_other_frames(decoded)
                 restored = deconvolve(
                     decoded.rgb, kernel, **options, boundary=args.boundary, clamp=True
                 )
                 alpha = decoded.alpha
                 if alpha is not None and job.target.suffix.lower() in (".jpg", ".jpeg"):
                     logger.warning(
-                        "%s: JPEG cannot hold the alpha channel; dropping it", job.target
+                        "%s: JPEG cannot hold the alpha channel; dropping it",
+                        printable(job.target),
                     )
                     alpha = None
                 write_image(
@@ -295,6 +379,7 @@ def deconv_main(argv: Sequence[str]) -> int:
                     quality=args.quality,
                     exif=decoded.exif,
                     icc_profile=decoded.icc_profile,
+                    replace=args.force,  # without --force, an output that appeared is kept
                 )
             except KeyboardInterrupt:
                 raise

@@ -120,13 +120,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         deblur ...
         0
     """
+    from deblurgan.cli.shared import log_to_stderr, warnings_to_stderr
+
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args and args[0] in SUBCOMMANDS:
-            return SUBCOMMANDS[args[0]](args[1:])
-        from deblurgan.cli.restore import restore_main
+        # Library warnings and Python warnings: one line each, whatever the subcommand.
+        with warnings_to_stderr("deblur"), log_to_stderr("deblur", quiet=False):
+            if args and args[0] in SUBCOMMANDS:
+                return SUBCOMMANDS[args[0]](args[1:])
+            from deblurgan.cli.restore import restore_main
 
-        return restore_main(args)
+            return restore_main(args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return _exit_code(exc)
     except KeyboardInterrupt:

@@ -36,6 +36,12 @@ from deblurgan.io import (
 __all__ = ["Job", "build_parser", "plan_jobs", "restore_main"]
 
 _PROG = "deblur"
+
+#: Peak memory of ``deblur`` (the shipped model, CPU, default tiles) per megapixel and its fixed
+#: part, measured by benchmarks/memory_per_megapixel.py between 16 and 36 MP: the whole-image
+#: buffers (decoded pixels, float tensors in and out, tile blending) dominate.
+MB_PER_MEGAPIXEL = 48
+FIXED_MB = 363
 _EPILOG = """\
 subcommands (give them first):
   deblur models [--json]     generator architectures, shipped and fetchable weights
@@ -108,7 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=DEFAULT_MAX_PIXELS,
         metavar="N",
-        help="refuse images of more than N pixels (bomb guard; default: %(default)s)",
+        help="refuse images of more than N pixels: a guard against decompression bombs and a "
+        f"memory bound (restoring takes about {MB_PER_MEGAPIXEL} MB per megapixel plus "
+        f"{FIXED_MB} MB, measured with the shipped model; the default, %(default)s, peaks near "
+        f"{(FIXED_MB + MB_PER_MEGAPIXEL * DEFAULT_MAX_PIXELS / 1e6) / 1000:.1f} GB, within an 8 "
+        "GB machine)",
     )
     limit.add_argument("--no-max-pixels", action="store_true", help="no limit on the image size")
     parser.add_argument(
@@ -350,7 +360,12 @@ def _run_jobs(
             bar.set_postfix_str(job.source.name, refresh=False)
             try:
                 deblur_file(
-                    deblurrer, job.source, job.target, max_pixels=max_pixels, quality=args.quality
+                    deblurrer,
+                    job.source,
+                    job.target,
+                    max_pixels=max_pixels,
+                    quality=args.quality,
+                    replace=args.force,  # without --force, an output that appeared is kept
                 )
             except (KeyboardInterrupt, ModelOutputError):
                 raise  # the model's fault: the other files would fail the same way

@@ -7,8 +7,10 @@ import argparse
 import contextlib
 import logging
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from deblurgan.io.errors import describe_failure
 
@@ -18,31 +20,95 @@ __all__ = [
     "describe_failure",
     "fetch_model_sources",
     "log_to_stderr",
+    "one_line_diagnostic",
     "unique_names",
+    "warnings_to_stderr",
 ]
+
+
+class _OneLineFormatter(logging.Formatter):
+    """``<prog>: <level>: <message>``, on one line whatever the message holds."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__()
+        self.prog = prog
+
+    def format(self, record: logging.LogRecord) -> str:
+        return one_line_diagnostic(self.prog, record.levelname.lower(), record.getMessage())
+
+
+def one_line_diagnostic(prog: str, level: str, message: object) -> str:
+    r"""``"<prog>: <level>: <message>"``, the message's line breaks and runs of spaces made one
+    space and other control characters escaped (nothing in it can break the line or forge one).
+
+    Example:
+        >>> print(one_line_diagnostic("deblur", "warning", "a.jpg: Corrupt EXIF data.\n  x\x1b"))
+        deblur: warning: a.jpg: Corrupt EXIF data. x\x1b
+    """
+    from deblurgan.io import printable
+
+    return f"{prog}: {level}: {printable(' '.join(str(message).split()))}"
+
+
+_CLI_HANDLER = "_deblur_cli_handler"
 
 
 @contextlib.contextmanager
 def log_to_stderr(prog: str, quiet: bool) -> Iterator[None]:
-    """Show the library's warnings (``deblurgan.*`` loggers) on stderr while a command runs.
+    """Show the library's warnings (``deblurgan.*`` loggers) on stderr while a command runs,
+    one line each: ``deblur: warning: <message>``.
+
+    Nested calls share one handler (the innermost ``quiet`` wins while it runs), so a warning is
+    never printed twice.
 
     Args:
         prog: the prefix of each line (``"deblur"``).
         quiet: errors only.
     """
     logger = logging.getLogger("deblurgan")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{prog}: %(levelname)s: %(message)s"))
-    handler.setLevel(logging.ERROR if quiet else logging.WARNING)
+    level = logging.ERROR if quiet else logging.WARNING
+    handler = next((h for h in logger.handlers if getattr(h, _CLI_HANDLER, False)), None)
+    added = handler is None
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLineFormatter(prog))
+        setattr(handler, _CLI_HANDLER, True)
+        logger.addHandler(handler)
+    previous_handler_level = handler.level
     previous_level = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > handler.level:
-        logger.setLevel(handler.level)
+    handler.setLevel(level)
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
     try:
         yield
     finally:
-        logger.removeHandler(handler)
+        handler.setLevel(previous_handler_level)
         logger.setLevel(previous_level)
+        if added:
+            logger.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def warnings_to_stderr(prog: str) -> Iterator[None]:
+    """Print Python warnings (Pillow's bad EXIF, torch's pickle notes, ...) as one line each,
+    ``deblur: warning: <message>``, instead of Python's two-line form with a source line.
+
+    The warning filters (``-W``, ``PYTHONWARNINGS``) still decide which are shown.
+    """
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        print(one_line_diagnostic(prog, "warning", message), file=file or sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def unique_names(models: Sequence[str]) -> list[str]:

@@ -7,6 +7,7 @@ all at once, and never decodes pixels unless asked to.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from deblurgan.data.files import list_image_files
 from deblurgan.data.gopro import GOPRO_BLUR_DIRS
 from deblurgan.data.paired import scan_pairs
 from deblurgan.data.validation import check_image, check_min_size
-from deblurgan.io import IMAGE_EXTENSIONS
+from deblurgan.io import IMAGE_EXTENSIONS, printable
 
 __all__ = ["DATASET_FORMATS", "DatasetPart", "DatasetReport", "check_dataset", "detect_format"]
 
@@ -132,6 +133,19 @@ def _run(report: DatasetReport, name: str, root: Path, scan: Any, noun: str) -> 
     report.parts.append(DatasetPart(name, root, len(items), _sizes(items)))
 
 
+def _refuse_unreadable_folders(root: Path) -> None:
+    """Raise OSError naming the first folder under ``root`` that cannot be listed: the scans
+    below (``Path.rglob``) would skip it without a word and check a partial dataset."""
+    unreadable: list[OSError] = []
+    for _ in os.walk(root, onerror=unreadable.append):
+        pass
+    if unreadable:
+        first = unreadable[0]
+        reason = "permission denied" if isinstance(first, PermissionError) else first.strerror
+        more = f"; and {len(unreadable) - 1} other folder(s)" if len(unreadable) > 1 else ""
+        raise OSError(first.errno, f"{reason or first}{more}", first.filename)
+
+
 def check_dataset(
     root: str | Path,
     *,
@@ -157,7 +171,9 @@ def check_dataset(
         The report; problems are listed, never raised.
 
     Raises:
-        ValueError: ``root`` is not a folder, or an unknown ``format`` / ``blur``.
+        ValueError: ``root`` is not a folder or cannot be read, or an unknown ``format`` /
+            ``blur``.
+        OSError: a folder inside ``root`` cannot be listed (its ``filename`` names it).
 
     Example:
         >>> import tempfile
@@ -178,7 +194,14 @@ def check_dataset(
     if blur is not None and blur not in GOPRO_BLUR_DIRS:
         raise ValueError(f"blur must be one of {GOPRO_BLUR_DIRS} or None, got {blur!r}")
     if not root.is_dir():
-        raise ValueError(f"{root}: not a folder")
+        raise ValueError(f"{printable(root)}: not a folder")
+    try:
+        with os.scandir(root):
+            pass
+    except OSError as exc:
+        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+        raise ValueError(f"{printable(root)}: cannot be read ({reason or exc})") from exc
+    _refuse_unreadable_folders(root)
     detected = detect_format(root) if format == "auto" else format
     report = DatasetReport(root, detected)
     if format == "auto" and detected == "synthetic":

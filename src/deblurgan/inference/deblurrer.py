@@ -218,18 +218,42 @@ class Deblurrer:
             f"tile_overlap={self.tile_overlap}, threads={self.threads})"
         )
 
-    def __call__(self, image: Tensor) -> Tensor:
-        """Restore ``image``; see the class docstring for shapes."""
+    def check_input(self, image: Tensor) -> None:
+        """Raise a ValueError or TypeError naming what is expected, unless ``image`` is a dense,
+        non-empty, finite float tensor ``(3, H, W)`` or ``(B, 3, H, W)`` with values.
+
+        Example:
+            >>> Deblurrer(nn.Identity(), device="cpu").check_input(torch.rand(0, 3, 8, 8))
+            Traceback (most recent call last):
+            ...
+            ValueError: image is empty: shape (0, 3, 8, 8); expected (3, H, W) or (B, 3, H, W) \
+with B, H, W >= 1
+        """
         if not isinstance(image, Tensor):
             raise TypeError(f"image must be a torch.Tensor, got {type(image).__name__}")
+        if image.is_meta:
+            raise ValueError(
+                "image is a meta tensor (a shape without values); pass a tensor holding pixels"
+            )
+        if image.layout != torch.strided:
+            raise TypeError(
+                f"image must be a dense tensor, got layout {image.layout}; call image.to_dense()"
+            )
         if image.dim() not in (3, 4) or image.shape[-3] != 3:
             raise ValueError(f"image must be (3, H, W) or (B, 3, H, W), got {tuple(image.shape)}")
         if not image.is_floating_point():
             raise TypeError(f"image must be a float tensor in [0, 1], got dtype {image.dtype}")
-        if image.shape[-1] == 0 or image.shape[-2] == 0:
-            raise ValueError(f"image must not be empty, got {tuple(image.shape)}")
+        if image.numel() == 0:
+            raise ValueError(
+                f"image is empty: shape {tuple(image.shape)}; expected (3, H, W) or "
+                "(B, 3, H, W) with B, H, W >= 1"
+            )
         if not bool(torch.isfinite(image).all()):
             raise ValueError("image contains NaN or infinite values; expected floats in [0, 1]")
+
+    def __call__(self, image: Tensor) -> Tensor:
+        """Restore ``image``; see the class docstring for shapes."""
+        self.check_input(image)
         unbatched = image.dim() == 3
         batch = image.unsqueeze(0) if unbatched else image
         with self._threads(), torch.inference_mode():

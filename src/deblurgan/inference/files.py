@@ -10,12 +10,14 @@ from deblurgan.inference.deblurrer import Deblurrer
 from deblurgan.io import (
     DEFAULT_MAX_PIXELS,
     WRITE_EXTENSIONS,
+    DecodedImage,
+    printable,
     read_image,
     rgb_to_grey,
     write_image,
 )
 
-__all__ = ["FALLBACK_SUFFIX", "deblur_file", "output_suffix"]
+__all__ = ["FALLBACK_SUFFIX", "deblur_file", "output_suffix", "warn_other_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,17 @@ FALLBACK_SUFFIX = ".png"
 def _is_grey(mode: str) -> bool:
     """Whether a source mode, as :func:`read_image` reports it, holds grey pixels."""
     return mode in ("1", "L", "LA", "LA;16", "I", "F") or mode.startswith("I;16")
+
+
+def warn_other_frames(decoded: DecodedImage) -> None:
+    """Log one warning when ``decoded`` came from an animated or multi-page file: only its first
+    frame is processed (the output is a still image)."""
+    if decoded.frames > 1:
+        logger.warning(
+            "%s: has %d frames (animated or multi-page); only frame 1 was restored",
+            printable(decoded.path),
+            decoded.frames,
+        )
 
 
 def output_suffix(source: str | os.PathLike[str]) -> str:
@@ -49,6 +62,7 @@ def deblur_file(
     *,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     quality: int = 95,
+    replace: bool = True,
 ) -> Path:
     """Restore one image file and write the result atomically.
 
@@ -70,6 +84,8 @@ def deblur_file(
             existing file may be replaced (the CLI never replaces an input).
         max_pixels: refuse sources larger than this (decompression-bomb guard); ``None``: no limit.
         quality: JPEG/WebP quality, 1-100.
+        replace: replace an existing ``target``; with ``False`` it is created exclusively, so
+            a file that another process writes there meanwhile is never replaced.
 
     Returns:
         The written path.
@@ -88,6 +104,7 @@ def deblur_file(
         (16, (3, 8, 12))
     """
     decoded = read_image(source, max_pixels=max_pixels)
+    warn_other_frames(decoded)
     restored = deblurrer(decoded.rgb)
     grey = _is_grey(decoded.mode)
     if grey:
@@ -95,7 +112,11 @@ def deblur_file(
     alpha = decoded.alpha
     target = Path(target)
     if alpha is not None and target.suffix.lower() in (".jpg", ".jpeg"):
-        logger.warning("%s: JPEG cannot hold the alpha channel of %s; dropping it", target, source)
+        logger.warning(
+            "%s: JPEG cannot hold the alpha channel of %s; dropping it",
+            printable(target),
+            printable(source),
+        )
         alpha = None
     return write_image(
         target,
@@ -105,4 +126,5 @@ def deblur_file(
         quality=quality,
         exif=decoded.exif,
         icc_profile=None if grey else decoded.icc_profile,  # an RGB profile cannot describe grey
+        replace=replace,
     )

@@ -10,13 +10,14 @@ ICC profile travels with them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,7 +29,7 @@ from torch import Tensor
 
 from deblurgan.io._encode16 import write_png16, write_tiff16
 from deblurgan.io.atomic import atomic_write
-from deblurgan.io.errors import ImageError
+from deblurgan.io.errors import ImageError, printable
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -65,8 +66,10 @@ def rgb_to_grey(rgb: Tensor) -> Tensor:
 
 
 #: Largest image (width x height) that :func:`read_image` decodes unless told otherwise: a guard
-#: against decompression bombs (a small file that expands to gigabytes). 200 megapixels.
-DEFAULT_MAX_PIXELS = 200_000_000
+#: against decompression bombs (a small file that expands to gigabytes) and a memory bound. 100
+#: megapixels: restoring one with the shipped model peaks near 5.2 GB (0.36 GB + 48 MB per
+#: megapixel, measured by benchmarks/memory_per_megapixel.py), which an 8 GB machine holds.
+DEFAULT_MAX_PIXELS = 100_000_000
 
 #: Extension (lower case) -> Pillow format name, for :func:`write_image`.
 _WRITE_FORMATS = {
@@ -92,6 +95,17 @@ _TIFF_LAYOUT_TAGS = frozenset(
 _PIL_LIMIT_LOCK = threading.Lock()
 
 
+@contextlib.contextmanager
+def _warnings_logged(path: Path) -> Iterator[None]:
+    """Python warnings raised inside (Pillow's "Corrupt EXIF data", ...) become log lines that
+    name ``path``, instead of Python's two-line form that names Pillow's source file."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        logger.warning("%s: %s", printable(path), warning.message)
+
+
 @dataclass(frozen=True, eq=False)
 class DecodedImage:
     """An image file decoded to float RGB, plus what is needed to write it back faithfully.
@@ -110,6 +124,8 @@ class DecodedImage:
         icc_profile: the ICC profile if the file has one that describes RGB (grey and CMYK
             profiles no longer describe the converted pixels and are dropped), else ``None``.
         path: the file that was read.
+        frames: how many frames or pages the file holds (animated GIF, WebP and PNG,
+            multi-page TIFF); ``rgb`` is the first one.
     """
 
     rgb: Tensor
@@ -119,6 +135,7 @@ class DecodedImage:
     exif: bytes | None
     icc_profile: bytes | None
     path: Path
+    frames: int = 1
 
     @property
     def height(self) -> int:
@@ -466,10 +483,21 @@ def _png_is_complete(path: Path) -> bool:
             fh.seek(length + 4, os.SEEK_CUR)  # data and CRC
 
 
+def _frame_count(img: ImageFile.ImageFile) -> int:
+    """Frames of an animated file or pages of a multi-page TIFF (1 when it cannot tell)."""
+    try:
+        count = int(getattr(img, "n_frames", 1))
+        img.seek(0)  # counting may have moved to the last frame
+    except Exception:  # a damaged frame table: the first frame is still readable
+        return 1
+    return max(count, 1)
+
+
 def _load(
     path: Path, max_pixels: int | None
-) -> tuple[np.ndarray, np.ndarray | None, int, str, bytes | None, bytes | None, int]:
-    """Open, check the size, decode: rgb, alpha, bit depth, mode, exif, icc, orientation."""
+) -> tuple[np.ndarray, np.ndarray | None, int, str, bytes | None, bytes | None, int, int]:
+    """Open, check the size, decode: rgb, alpha, bit depth, mode, exif, icc, orientation,
+    frames."""
     try:
         img = _open(path)
     except UnidentifiedImageError as exc:
@@ -507,9 +535,11 @@ def _load(
         try:
             orientation = int(img.getexif().get(_ORIENTATION, 1))
         except Exception as exc:  # a corrupt EXIF block should not lose the picture
-            logger.warning("%s: ignoring unreadable EXIF data (%s)", path, exc)
+            logger.warning("%s: ignoring unreadable EXIF data (%s)", printable(path), exc)
             orientation = 1
-    return rgb, alpha, bit_depth, mode, exif if isinstance(exif, bytes) else None, icc, orientation
+        frames = _frame_count(img)
+    exif = exif if isinstance(exif, bytes) else None
+    return rgb, alpha, bit_depth, mode, exif, icc, orientation, frames
 
 
 def read_image(
@@ -561,18 +591,14 @@ def read_image(
     if stat.st_size == 0:
         raise ImageError(path, "file is empty")
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # Pillow warns on odd files; log instead of printing
-        rgb, alpha, bit_depth, mode, exif_blob, icc, orientation = _load(path, max_pixels)
-    for warning in caught:
-        logger.warning("%s: %s", path, warning.message)
-
     exif: bytes | None = None
-    if exif_blob:
-        try:
-            exif = _with_upright_orientation(exif_blob)
-        except Exception as exc:
-            logger.warning("%s: dropping unreadable EXIF data (%s)", path, exc)
+    with _warnings_logged(path):  # Pillow warns on odd files: one log line naming the file
+        rgb, alpha, bit_depth, mode, exif_blob, icc, orientation, frames = _load(path, max_pixels)
+        if exif_blob:
+            try:
+                exif = _with_upright_orientation(exif_blob)
+            except Exception as exc:
+                logger.warning("%s: dropping unreadable EXIF data (%s)", printable(path), exc)
     if icc is not None and _icc_colour_space(icc) != b"RGB ":
         logger.debug("%s: dropping %r ICC profile (pixels are now RGB)", path, icc[16:20])
         icc = None
@@ -589,6 +615,7 @@ def read_image(
         exif=exif,
         icc_profile=icc,
         path=path,
+        frames=frames,
     )
 
 
@@ -653,6 +680,7 @@ def write_image(
     quality: int = 95,
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
+    replace: bool = True,
 ) -> Path:
     """Write a float RGB or grey image atomically, in the format its extension names.
 
@@ -675,13 +703,16 @@ def write_image(
         exif: EXIF blob to embed (e.g. ``DecodedImage.exif``); an orientation tag is reset to 1,
             because the pixels are written upright.
         icc_profile: RGB ICC profile to embed (colour images only).
+        replace: replace an existing file; with ``False`` the file is created exclusively (see
+            :func:`~deblurgan.io.atomic.atomic_write`): one that exists, or that another process
+            creates while this one is encoded, is left as it is and an ImageError raised.
 
     Returns:
         ``Path(path)``.
 
     Raises:
-        ImageError: unsupported extension, alpha with JPEG, image too large for the format, or
-            the file cannot be written.
+        ImageError: unsupported extension, alpha with JPEG, image too large for the format,
+            the file exists (``replace=False``), or the file cannot be written.
         ValueError: bad shapes, bit depth, quality, NaN pixels, a non-RGB ICC profile, or an ICC
             profile with a grey image.
         TypeError: ``rgb``/``alpha`` not floating-point tensors, ``exif``/``icc_profile`` not
@@ -748,7 +779,7 @@ def write_image(
             f"{fmt} images are at most {limit} px a side, got {width}x{height}; use .png or .tif",
         )
     if bit_depth == 16 and fmt in ("JPEG", "WEBP"):
-        logger.warning("%s: %s holds 8 bits per sample; writing 8-bit", path, fmt)
+        logger.warning("%s: %s holds 8 bits per sample; writing 8-bit", printable(path), fmt)
         bit_depth = 8
 
     pixels = tensor_to_array(rgb, bit_depth=bit_depth)
@@ -759,10 +790,11 @@ def write_image(
         pixels = np.concatenate([pixels, tensor_to_array(alpha, bit_depth=bit_depth)], axis=2)
     exif_bytes: bytes | None = None
     if exif:
-        try:
-            exif_bytes = _with_upright_orientation(bytes(exif))
-        except Exception as exc:
-            logger.warning("%s: not writing unreadable EXIF data (%s)", path, exc)
+        with _warnings_logged(path):
+            try:
+                exif_bytes = _with_upright_orientation(bytes(exif))
+            except Exception as exc:
+                logger.warning("%s: not writing unreadable EXIF data (%s)", printable(path), exc)
     icc_bytes = bytes(icc_profile) if icc_profile else None
 
     def encode(fh: BinaryIO) -> None:
@@ -773,11 +805,12 @@ def write_image(
         else:
             _save_pillow(fh, fmt, pixels, quality=quality, exif=exif_bytes, icc_profile=icc_bytes)
 
-    _write_atomically(path, encode)
+    with _warnings_logged(path):
+        _write_atomically(path, encode, replace=replace)
     return path
 
 
-def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
+def _write_atomically(path: Path, encode: Callable[[BinaryIO], None], *, replace: bool) -> None:
     """:func:`~deblurgan.io.atomic.atomic_write` with its failures as one-line ImageErrors."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -786,13 +819,13 @@ def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
             path, f"cannot create folder {path.parent} ({exc.strerror or exc})"
         ) from exc
     try:
-        atomic_write(path, encode)
+        atomic_write(path, encode, replace=replace)
     except ImageError:
         raise
+    except FileExistsError as exc:
+        raise ImageError(
+            path, "output exists (another run may have written it meanwhile); not replaced"
+        ) from exc
     except (OSError, ValueError, KeyError) as exc:  # what Pillow's encoders raise
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ImageError(path, f"cannot write file ({problem or type(exc).__name__})") from exc
-        if isinstance(exc, (OSError, ValueError, KeyError)):  # what Pillow's encoders raise
-            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ImageError(path, f"cannot write file ({problem or type(exc).__name__})") from exc
-        raise

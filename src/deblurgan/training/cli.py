@@ -9,8 +9,10 @@ sweep; Hydra's own record of the job goes to ``<run folder>/.hydra`` and its log
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,61 @@ def _friendly(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+class _UsageError(Exception):
+    """A configuration Hydra could not compose (bad override, unknown key or group option)."""
+
+
+def _describe_hydra_error(exc: BaseException) -> str:
+    """One line for a Hydra composition error and its OmegaConf cause (no ``full_key:`` dump)."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    message = " ".join(str(exc).split("Config search path:")[0].split())  # drop the path dump
+    cause = exc.__cause__
+    if isinstance(cause, OmegaConfBaseException):
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        if first and first not in message:
+            message = f"{message} ({first.strip()})"
+    return message or type(exc).__name__
+
+
+@contextlib.contextmanager
+def _hydra_errors_as_usage_errors() -> Iterator[None]:
+    """Hydra prints a composition error over several lines, then exits 1; raise it instead, so
+    that :func:`train_main` prints it as one line. ``HYDRA_FULL_ERROR=1`` keeps Hydra's own
+    reporting. Errors inside a job are the job's (caught in it), not Hydra's."""
+    import hydra._internal.hydra as hydra_core
+    import hydra._internal.utils as hydra_utils
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    original = hydra_utils.run_and_report
+
+    def run_and_report(func: Any) -> Any:
+        try:
+            return func()
+        except (HydraException, OmegaConfBaseException) as exc:
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            raise _UsageError(_describe_hydra_error(exc)) from exc
+        except Exception as exc:  # anything else: Hydra's report, as before
+            caught = exc
+
+            def again() -> Any:
+                raise caught
+
+            return original(again)
+
+    patched = [(hydra_utils, "run_and_report"), (hydra_core, "run_and_report")]
+    saved = [(module, name, getattr(module, name)) for module, name in patched]
+    for module, name in patched:
+        setattr(module, name, run_and_report)
+    try:
+        yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
+
+
 def train_main(argv: list[str] | None = None) -> int:
     """Run ``deblur train [OVERRIDES...]`` through Hydra; returns the exit code.
 
@@ -45,8 +102,8 @@ def train_main(argv: list[str] | None = None) -> int:
 
     Returns:
         0 when every job trained and exported its generator; 1 when a job failed (one line on
-        stderr says why) or the overrides were invalid (Hydra explains); Hydra's own code for
-        ``--help`` and the like.
+        stderr says why); 2 when the overrides do not compose into a configuration (a bad
+        key, group option or syntax: one line); Hydra's own code for ``--help`` and the like.
     """
     import hydra
     from omegaconf import DictConfig, OmegaConf
@@ -108,7 +165,11 @@ def train_main(argv: list[str] | None = None) -> int:
     hydra_argv = [_PROG, *args]
     sys.argv = hydra_argv
     try:
-        task()
+        with _hydra_errors_as_usage_errors():
+            task()
+    except _UsageError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 2
     except SystemExit as exc:
         return _exit_code(exc.code)
     finally:
