@@ -3,8 +3,8 @@
 - :class:`SampleGrid` writes ``samples/step_NNNNNNN.png`` (blurry | restored | sharp, one row per
   image of a fixed batch) every few GAN steps and when training ends, and shows it in TensorBoard.
 - :class:`LossCurves` plots the run's CSV logs (losses and validation PSNR) to
-  ``loss_curves.png`` when training ends; :func:`plot_loss_curves` does the same for any run
-  folder (resumed runs included).
+  ``loss_curves.png`` when training ends, with :func:`deblurgan.reporting.plots.plot_loss_curves`
+  (which plots any run folder, resumed runs included; re-exported here).
 - :class:`BackboneWarmup` freezes the generator's pretrained backbone for the first GAN steps,
   as DeblurGAN-v2 does for its first ``warmup_num`` epochs.
 
@@ -13,13 +13,8 @@ Step counts are GAN steps (``GANModule.completed_steps``), not Lightning's ``glo
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 import logging
-import math
-import os
-import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,7 +26,9 @@ from lightning.pytorch.strategies import DDPStrategy
 from torch import Tensor, nn
 
 from deblurgan.io import write_image
-from deblurgan.training.module import pad_to_multiple
+from deblurgan.reporting.plots import plot_loss_curves, save_figure
+from deblurgan.reporting.runlogs import read_metrics
+from deblurgan.nn.padding import pad_to_multiple
 
 __all__ = [
     "BackboneWarmup",
@@ -216,221 +213,6 @@ class SampleGrid(L.Callback):
 
 
 # ------------------------------------------------------------------------------- loss curves
-_VERSION = re.compile(r"version_(\d+)$")
-_LOSS_ORDER = ("g_loss", "d_loss", "content", "adv", "gp")
-
-
-def _version_key(path: Path) -> tuple[int, str]:
-    match = _VERSION.match(path.parent.name)
-    return (int(match.group(1)) if match else -1, path.parent.name)
-
-
-def _metrics_files(folder: Path) -> list[Path]:
-    """``metrics.csv`` of every CSVLogger version under ``folder``, oldest version first."""
-    files = sorted(folder.glob("csv/version_*/metrics.csv"), key=_version_key)
-    if not files:  # a CSVLogger folder itself (save_dir/name)
-        files = sorted(folder.glob("version_*/metrics.csv"), key=_version_key)
-    if not files:
-        expected = folder / "csv" / "version_*" / "metrics.csv"
-        raise ValueError(
-            f"{folder}: no CSV logs to plot; expected {expected} (written by Lightning's CSVLogger)"
-        )
-    return files
-
-
-def _read_csv(path: Path) -> list[tuple[int, dict[str, float]]]:
-    rows = []
-    with path.open(newline="") as file:
-        for row in csv.DictReader(file):
-            try:
-                step = int(float(row.get("step") or ""))
-            except ValueError:
-                continue
-            values = {}
-            for key, text in row.items():
-                if key in (None, "step", "epoch") or not text:
-                    continue
-                try:
-                    values[str(key)] = float(text)
-                except ValueError:
-                    continue
-            rows.append((step, values))
-    return rows
-
-
-def read_metrics(
-    folder: str | os.PathLike[str], *, steps_per_batch: int = 1
-) -> dict[str, tuple[list[int], list[float]]]:
-    """Every logged series of a run's CSV logs, versions merged: ``{key: (steps, values)}``.
-
-    A resumed run writes a new ``version_N``; it restarts from a checkpoint, so whatever an
-    earlier version logged at or after the later version's first step is dropped (those steps
-    were trained again), and at equal steps the later version wins.
-
-    Args:
-        folder: a run folder (``<run>/csv/version_*/metrics.csv``) or a CSVLogger folder
-            (``<folder>/version_*/metrics.csv``).
-        steps_per_batch: divide the CSV's ``step`` column by this. Lightning 2 writes the number
-            of training batches (GAN steps) there, not ``global_step``, so 1 is right for this
-            project's runs.
-
-    Raises:
-        ValueError: no ``metrics.csv`` under ``folder``.
-    """
-    per_batch = _positive("steps_per_batch", steps_per_batch)
-    merged: dict[str, dict[int, float]] = {}
-    for path in _metrics_files(Path(folder)):
-        rows = _read_csv(path)
-        if not rows:
-            continue
-        first = min(step for step, _ in rows)
-        for series in merged.values():
-            for step in [s for s in series if s >= first]:
-                del series[step]
-        for step, values in rows:
-            for key, value in values.items():
-                merged.setdefault(key, {})[step] = value
-    out = {}
-    for key, series in merged.items():
-        if series:
-            steps = sorted(series)
-            out[key] = ([s // per_batch for s in steps], [series[s] for s in steps])
-    return out
-
-
-def _running_mean(values: list[float], window: int) -> list[float]:
-    out, total = [], 0.0
-    for i, value in enumerate(values):
-        total += value
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
-
-
-def _loss_keys(keys: list[str]) -> list[str]:
-    losses = [k for k in keys if k.startswith("train/") and not k.startswith("train/lr")]
-
-    def order(key: str) -> tuple[int, str]:
-        name = key.removeprefix("train/")
-        return (_LOSS_ORDER.index(name) if name in _LOSS_ORDER else len(_LOSS_ORDER), name)
-
-    return sorted(losses, key=order)
-
-
-def save_figure(figure: Any, path: Path) -> None:
-    """Save a Matplotlib figure atomically: a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in figure.canvas.get_supported_filetypes():
-        raise ValueError(
-            f"{path}: cannot write a plot in format {fmt!r}; use one of "
-            f"{', '.join(sorted(figure.canvas.get_supported_filetypes()))}"
-        )
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            figure.savefig(file, format=fmt, dpi=100)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def plot_loss_curves(
-    run_dir: str | os.PathLike[str],
-    out_path: str | os.PathLike[str],
-    *,
-    steps_per_batch: int = 1,
-    title: str | None = None,
-) -> Path:
-    """Plot a run's losses and validation PSNR against GAN steps to an image file.
-
-    The top panel has every ``train/*`` loss (``g_loss``, ``d_loss``, ``content``, ``adv``,
-    ``content_<term>``, ``gp``; not the learning rates): the raw values faint, a running mean
-    (window ~1/20 of the points) on top, on a log scale when all values are positive. The
-    bottom panel has ``val/psnr`` and, dashed, ``val/psnr_input`` (the blurry input's PSNR,
-    the baseline to beat). The CSV versions of a resumed run are merged (see
-    :func:`read_metrics`). The file is written atomically; its extension picks the format.
-
-    Args:
-        run_dir: the run folder (``<run_dir>/csv/version_*/metrics.csv``) or a CSVLogger folder.
-        out_path: the image to write, e.g. ``<run_dir>/loss_curves.png``.
-        steps_per_batch: see :func:`read_metrics` (1 for this project's runs).
-        title: heads the plot (default: the name of ``run_dir``).
-
-    Returns:
-        ``Path(out_path)``.
-
-    Raises:
-        ValueError: no CSV logs under ``run_dir``, or none of them holds a loss or a PSNR.
-
-    Example:
-        >>> import tempfile
-        >>> run = Path(tempfile.mkdtemp())
-        >>> (run / "csv" / "version_0").mkdir(parents=True)
-        >>> _ = (run / "csv" / "version_0" / "metrics.csv").write_text(
-        ...     "epoch,step,train/g_loss,val/psnr\\n0,0,0.5,\\n0,1,0.4,\\n0,1,,21.5\\n")
-        >>> plot_loss_curves(run, run / "loss_curves.png").name
-        'loss_curves.png'
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    folder = Path(run_dir)
-    series = read_metrics(folder, steps_per_batch=steps_per_batch)
-    losses = _loss_keys(list(series))
-    has_val = "val/psnr" in series or "val/psnr_input" in series
-    if not losses and not has_val:
-        raise ValueError(
-            f"{folder}: the CSV logs hold no train/* loss and no val/psnr to plot "
-            f"(found: {', '.join(sorted(series)) or 'nothing'})"
-        )
-
-    figure = Figure(figsize=(10, 8), layout="constrained")
-    FigureCanvasAgg(figure)
-    loss_ax, val_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    colours = [f"C{i % 10}" for i in range(len(losses))]
-    positive = True
-    for key, colour in zip(losses, colours, strict=True):
-        steps, values = series[key]
-        window = max(1, len(values) // 20)
-        loss_ax.plot(steps, values, color=colour, alpha=0.25, linewidth=0.8)
-        smooth = _running_mean(values, window)
-        loss_ax.plot(steps, smooth, color=colour, linewidth=1.6, label=key.removeprefix("train/"))
-        positive = positive and all(v > 0 and math.isfinite(v) for v in values)
-    if losses:
-        if positive:
-            loss_ax.set_yscale("log")
-        loss_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    else:
-        loss_ax.text(
-            0.5, 0.5, "no training losses logged", ha="center", transform=loss_ax.transAxes
-        )
-    loss_ax.set_ylabel("training loss")
-    name = title if title is not None else folder.resolve().name
-    loss_ax.set_title(f"{name}: losses (faint: raw, solid: running mean)")
-    loss_ax.grid(alpha=0.3)
-
-    if "val/psnr" in series:
-        steps, values = series["val/psnr"]
-        val_ax.plot(steps, values, color="C0", marker="o", markersize=3, label="restored")
-    if "val/psnr_input" in series:
-        steps, values = series["val/psnr_input"]
-        val_ax.plot(steps, values, color="0.4", linestyle="--", label="blurry input")
-    if has_val:
-        val_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    else:
-        val_ax.text(0.5, 0.5, "no validation logged", ha="center", transform=val_ax.transAxes)
-    val_ax.set_ylabel("validation PSNR (dB)")
-    val_ax.set_xlabel("GAN step")
-    val_ax.grid(alpha=0.3)
-
-    out = Path(out_path)
-    save_figure(figure, out)
-    return out
-
-
 class LossCurves(L.Callback):
     """Plot the run's losses and validation PSNR to ``<run folder>/<filename>`` at train end.
 
