@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from deblurgan.blur.apply import blur_image, linear_to_srgb, srgb_to_linear
-from deblurgan.blur.trajectory import _as_range
+from deblurgan.blur.checks import check_generator, check_range
 
 __all__ = [
     "Degradation",
@@ -104,14 +104,6 @@ def encode_gamma(image: Tensor, gamma: Gamma) -> Tensor:
     return image.clamp(0.0, 1.0) ** (1.0 / float(gamma))
 
 
-def _check_generator(generator: object) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(
-            f"generator must be a torch.Generator (no global random state), got {type(generator)}"
-        )
-    return generator
-
-
 def _per_image(name: str, value: float | Tensor, batch: int, like: Tensor) -> Tensor:
     x = torch.as_tensor(value, dtype=like.dtype, device=like.device)
     if x.ndim == 0:
@@ -152,7 +144,7 @@ def add_poisson_gaussian_noise(
         >>> bool((noisy * 50 - (noisy * 50).round()).abs().max() < 1e-4)  # whole photons
         True
     """
-    _check_generator(generator)
+    check_generator(generator)
     if image.ndim != 4:
         raise ValueError(f"image must have shape (B, C, H, W), got {tuple(image.shape)}")
     b = image.shape[0]
@@ -213,10 +205,6 @@ def jpeg_compress(image: Tensor, quality: int | Tensor, *, subsampling: int = 2)
     return result.squeeze(0) if squeeze else result
 
 
-def _range(name: str, value: Range, *, low: float, high: float = math.inf) -> tuple[float, float]:
-    return _as_range(name, value, low=low, high=high)  # the one (low, high) check of blur/
-
-
 def _draw(bounds: tuple[float, float], batch: int, generator: torch.Generator) -> Tensor:
     lo, hi = bounds
     u = torch.rand(batch, generator=generator, dtype=torch.float64)
@@ -272,8 +260,8 @@ class Degradation:
         object.__setattr__(self, "gamma", parse_gamma(self.gamma))
         if self.noise is not None and self.noise not in _NOISES:
             raise ValueError(f"noise must be one of {_NOISES} or None, got {self.noise!r}")
-        _range("noise_std", self.noise_std, low=0.0)
-        photons = _range("photons", self.photons, low=0.0)
+        check_range("noise_std", self.noise_std, low=0.0)
+        photons = check_range("photons", self.photons, low=0.0)
         if photons[0] <= 0:
             raise ValueError(f"photons must be > 0, got {self.photons!r}")
         if self.noise_domain not in _DOMAINS:
@@ -296,7 +284,7 @@ class Degradation:
             raise ValueError(
                 f"highlight_threshold must be in [0, 1), got {self.highlight_threshold!r}"
             )
-        _range("highlight_gain", self.highlight_gain, low=1.0)
+        check_range("highlight_gain", self.highlight_gain, low=1.0)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-ready values."""
@@ -343,7 +331,7 @@ class Degradation:
             drawn per image: ``noise_std`` (and ``photons``) when there is noise,
             ``highlight_gain`` when highlights are boosted, ``jpeg_quality`` with JPEG.
         """
-        _check_generator(generator)
+        check_generator(generator)
         if not isinstance(sharp, Tensor):
             raise TypeError(f"sharp must be a torch.Tensor, got {type(sharp)}")
         squeeze = sharp.ndim == 3
@@ -354,11 +342,15 @@ class Degradation:
         # Fixed draw order, so a seed fixes every value whatever the options.
         params: dict[str, Tensor] = {}
         if self.noise is not None:
-            params["noise_std"] = _draw(_range("noise_std", self.noise_std, low=0.0), b, generator)
+            params["noise_std"] = _draw(
+                check_range("noise_std", self.noise_std, low=0.0), b, generator
+            )
             if self.noise == "poisson_gaussian":
-                params["photons"] = _draw(_range("photons", self.photons, low=0.0), b, generator)
+                params["photons"] = _draw(
+                    check_range("photons", self.photons, low=0.0), b, generator
+                )
         if self.clip_highlights:
-            bounds = _range("highlight_gain", self.highlight_gain, low=1.0)
+            bounds = check_range("highlight_gain", self.highlight_gain, low=1.0)
             params["highlight_gain"] = _draw(bounds, b, generator)
         if self.jpeg_quality is not None:
             q = self.jpeg_quality

@@ -23,9 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from deblurgan.blur.checks import check_generator, check_range
 from deblurgan.blur.degrade import Gamma, decode_gamma, encode_gamma, parse_gamma
 from deblurgan.blur.frames import FrameCount, draw_odd, odd_counts
-from deblurgan.blur.trajectory import _as_range, _check_generator, _uniform
+from deblurgan.blur.trajectory import _uniform
 
 __all__ = [
     "GoProBlurSynthesizer",
@@ -137,7 +138,7 @@ def random_camera_path(
         >>> round(float(path["translation"][0].norm(dim=-1).max()), 6)
         10.0
     """
-    _check_generator(generator)
+    check_generator(generator)
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise ValueError(f"batch must be a positive integer, got {batch!r}")
     if (
@@ -198,10 +199,10 @@ def _draw_camera_path(
 ) -> _CameraPathDraw:
     """Draw amplitudes, then the shape coefficients of shift, turn and scale (fixed order)."""
     t_amp = _uniform(
-        _as_range("translation", translation, low=0.0, high=math.inf), batch, generator
+        check_range("translation", translation, low=0.0, high=math.inf), batch, generator
     )
-    r_amp = _uniform(_as_range("rotation", rotation, low=0.0, high=45.0), batch, generator)
-    z_amp = _uniform(_as_range("zoom", zoom, low=0.0, high=1.0), batch, generator)
+    r_amp = _uniform(check_range("rotation", rotation, low=0.0, high=45.0), batch, generator)
+    z_amp = _uniform(check_range("zoom", zoom, low=0.0, high=1.0), batch, generator)
     shift = _shape_coefficients(batch, 2, centred=centred, generator=generator)
     turn = _shape_coefficients(batch, 1, centred=centred, generator=generator)
     scale = _shape_coefficients(batch, 1, centred=centred, generator=generator)
@@ -628,13 +629,13 @@ class GoProBlurSynthesizer:
         self.max_step = float(max_step)
         self.max_frames = max_frames
         self.clip = bool(clip)
-        self.translation = _as_range("translation", translation, low=0.0, high=math.inf)
-        self.rotation = _as_range("rotation", rotation, low=0.0, high=45.0)
-        self.zoom = _as_range("zoom", zoom, low=0.0, high=1.0)
+        self.translation = check_range("translation", translation, low=0.0, high=math.inf)
+        self.rotation = check_range("rotation", rotation, low=0.0, high=45.0)
+        self.zoom = check_range("zoom", zoom, low=0.0, high=1.0)
         self.centred = bool(centred)
         self.moving_objects = _count_range("moving_objects", moving_objects)
-        self.object_size = _as_range("object_size", object_size, low=0.0, high=1.0)
-        self.object_speed = _as_range("object_speed", object_speed, low=0.0, high=math.inf)
+        self.object_size = check_range("object_size", object_size, low=0.0, high=1.0)
+        self.object_speed = check_range("object_speed", object_speed, low=0.0, high=math.inf)
         self.gamma = parse_gamma(gamma)
         if margin is not None and (
             not isinstance(margin, int) or isinstance(margin, bool) or margin < 0
@@ -679,7 +680,7 @@ class GoProBlurSynthesizer:
             largest distance between consecutive copies of any output pixel) and
             ``longest_streak`` (a bound on the longest path one travels), both in pixels.
         """
-        _check_generator(generator)
+        check_generator(generator)
         if not isinstance(sharp, Tensor):
             raise TypeError(f"sharp must be a torch.Tensor, got {type(sharp)}")
         squeeze = sharp.ndim == 3

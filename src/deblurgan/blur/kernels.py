@@ -13,11 +13,10 @@ import math
 import torch
 from torch import Tensor
 
+from deblurgan.blur.checks import check_generator, check_range
 from deblurgan.blur.registries import BLUR_SAMPLERS
 from deblurgan.blur.trajectory import (
     Range,
-    _as_range,
-    _check_generator,
     _uniform,
     rasterize_trajectories,
 )
@@ -68,7 +67,7 @@ def _as_vector(name: str, value: Tensor | float, batch: int | None = None) -> Te
 
 def _bounded(name: str, value: Range, limit: float, why: str) -> tuple[float, float]:
     """A valid ``(lo, hi)`` range in ``[0, limit]``, with a message that says why the limit is."""
-    lo, hi = _as_range(name, value, low=0.0, high=math.inf)
+    lo, hi = check_range(name, value, low=0.0, high=math.inf)
     if hi > limit:
         raise ValueError(
             f"{name} must be at most {limit:g}, that is {why}; got {value!r}: "
@@ -269,7 +268,7 @@ class LinearMotionKernelSampler:
             limit,
             "kernel_size - 1, so the line fits at any angle",
         )
-        self.angle = _as_range("angle", angle, low=-math.inf, high=math.inf)
+        self.angle = check_range("angle", angle, low=-math.inf, high=math.inf)
 
     def __repr__(self) -> str:
         return (
@@ -279,7 +278,7 @@ class LinearMotionKernelSampler:
 
     def sample(self, batch: int, *, generator: torch.Generator) -> BlurSample:
         """Draw ``batch`` kernels; params ``length`` (pixels) and ``angle`` (degrees)."""
-        _check_generator(generator)
+        check_generator(generator)
         _check_batch(batch)
         length = _uniform(self.length, batch, generator)
         angle = _uniform(self.angle, batch, generator)
@@ -321,7 +320,7 @@ class DefocusKernelSampler:
 
     def sample(self, batch: int, *, generator: torch.Generator) -> BlurSample:
         """Draw ``batch`` kernels; param ``radius`` (pixels)."""
-        _check_generator(generator)
+        check_generator(generator)
         _check_batch(batch)
         radius = _uniform(self.radius, batch, generator)
         kernels = defocus_kernels(radius, self.kernel_size, supersample=self.supersample)
@@ -362,7 +361,7 @@ class GaussianKernelSampler:
         default = (min(0.5, limit), min(3.0, limit))
         self.sigma = _bounded("sigma", default if sigma is None else sigma, limit, why)
         self.sigma_y = None if sigma_y is None else _bounded("sigma_y", sigma_y, limit, why)
-        self.theta = _as_range("theta", theta, low=-math.inf, high=math.inf)
+        self.theta = check_range("theta", theta, low=-math.inf, high=math.inf)
 
     def __repr__(self) -> str:
         return (
@@ -372,7 +371,7 @@ class GaussianKernelSampler:
 
     def sample(self, batch: int, *, generator: torch.Generator) -> BlurSample:
         """Draw ``batch`` kernels; params ``sigma_x``, ``sigma_y`` (pixels), ``theta`` (degrees)."""
-        _check_generator(generator)
+        check_generator(generator)
         _check_batch(batch)
         sigma_x = _uniform(self.sigma, batch, generator)
         if self.sigma_y is None:

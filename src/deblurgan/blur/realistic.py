@@ -35,9 +35,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from deblurgan.blur.apply import convolve_valid, linear_to_srgb, srgb_to_linear
+from deblurgan.blur.checks import check_generator, check_range
 from deblurgan.blur.degrade import jpeg_compress
 from deblurgan.blur.gopro import GoProBlurSynthesizer, _composite_objects
-from deblurgan.blur.trajectory import TrajectoryKernelSampler, _as_range, _check_generator
+from deblurgan.blur.trajectory import TrajectoryKernelSampler
 
 __all__ = [
     "DegradedPair",
@@ -146,7 +147,7 @@ def _quantize(image: Tensor) -> Tensor:
 
 
 def _pair(name: str, value: Any, *, low: float, high: float = math.inf) -> tuple[float, float]:
-    return _as_range(name, value, low=low, high=high)  # the one (low, high) check of blur/
+    return check_range(name, value, low=low, high=high)  # the one (low, high) check of blur/
 
 
 def _probability(name: str, value: Any) -> float:
@@ -347,7 +348,7 @@ class RealisticDegradation:
             ``a x + b`` in linear light), ``noise_correlation`` between channels and
             ``jpeg_quality`` (``None``: no JPEG).
         """
-        _check_generator(generator)
+        check_generator(generator)
         u = torch.rand(9, generator=generator, dtype=torch.float64).tolist()
         read_jitter = float(torch.randn(1, generator=generator, dtype=torch.float64))
         q_lo, q_hi = self.jpeg_quality
@@ -422,7 +423,7 @@ class RealisticDegradation:
         Returns:
             A :class:`DegradedPair` of ``(3, h, w)`` images.
         """
-        _check_generator(generator)
+        check_generator(generator)
         if window.ndim != 3 or window.shape[0] != 3:
             raise ValueError(f"window must be (3, H, W), got {tuple(window.shape)}")
         h, w = window.shape[-2] - 2 * margin, window.shape[-1] - 2 * margin

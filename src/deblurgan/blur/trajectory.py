@@ -23,33 +23,13 @@ import math
 import torch
 from torch import Tensor
 
+from deblurgan.blur.checks import check_generator, check_range
 from deblurgan.blur.registries import BLUR_SAMPLERS
 from deblurgan.blur.types import BlurSample
 
 __all__ = ["TrajectoryKernelSampler", "random_trajectories", "rasterize_trajectories"]
 
 Range = float | tuple[float, float]
-
-
-def _check_generator(generator: object) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(
-            f"generator must be a torch.Generator (no global random state), got {type(generator)}"
-        )
-    return generator
-
-
-def _as_range(name: str, value: Range, *, low: float, high: float) -> tuple[float, float]:
-    """Validate a fixed value or a ``(lo, hi)`` range inside ``[low, high]``."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        lo = hi = float(value)
-    elif isinstance(value, tuple | list) and len(value) == 2:
-        lo, hi = float(value[0]), float(value[1])
-    else:
-        raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}")
-    if not (low <= lo <= hi <= high) or math.isnan(lo) or math.isnan(hi):
-        raise ValueError(f"{name} must satisfy {low} <= low <= high <= {high}, got {value!r}")
-    return lo, hi
 
 
 def _uniform(
@@ -104,7 +84,7 @@ def random_trajectories(
         >>> x.shape, round(float(x[0, -1].real), 6)
         (torch.Size([2, 11]), 5.0)
     """
-    _check_generator(generator)
+    check_generator(generator)
     if not isinstance(num_samples, int) or num_samples < 2:
         raise ValueError(f"num_samples must be an integer >= 2, got {num_samples!r}")
     batch = anxiety.shape[0]
@@ -270,19 +250,19 @@ class TrajectoryKernelSampler:
         self.kernel_size = kernel_size
         self.num_samples = num_samples
         default_length = float(max(kernel_size - 1, 0))
-        self.max_length = _as_range(
+        self.max_length = check_range(
             "max_length",
             default_length if max_length is None else max_length,
             low=0.0,
             high=math.inf,
         )
-        self.anxiety = _as_range("anxiety", anxiety, low=0.0, high=math.inf)
-        self.exposure = _as_range("exposure", exposure, low=0.0, high=1.0)
+        self.anxiety = check_range("anxiety", anxiety, low=0.0, high=math.inf)
+        self.exposure = check_range("exposure", exposure, low=0.0, high=1.0)
         if self.exposure[0] <= 0.0:
             raise ValueError(f"exposure must be in (0, 1], got {exposure!r}")
-        self.centripetal = _as_range("centripetal", centripetal, low=0.0, high=math.inf)
-        self.gaussian_shake = _as_range("gaussian_shake", gaussian_shake, low=0.0, high=math.inf)
-        self.big_shake_prob = _as_range("big_shake_prob", big_shake_prob, low=0.0, high=1.0)
+        self.centripetal = check_range("centripetal", centripetal, low=0.0, high=math.inf)
+        self.gaussian_shake = check_range("gaussian_shake", gaussian_shake, low=0.0, high=math.inf)
+        self.big_shake_prob = check_range("big_shake_prob", big_shake_prob, low=0.0, high=1.0)
 
     def __repr__(self) -> str:
         return (
@@ -304,7 +284,7 @@ class TrajectoryKernelSampler:
             ``big_shakes`` (abrupt reversals in the whole walk), ``angle`` (initial direction,
             radians) and ``scale`` (shrink factor applied to fit the kernel, 1 if none).
         """
-        _check_generator(generator)
+        check_generator(generator)
         if not isinstance(batch, int) or batch < 1:
             raise ValueError(f"batch must be a positive integer, got {batch!r}")
         n = self.num_samples

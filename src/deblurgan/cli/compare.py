@@ -39,6 +39,7 @@ from torch import Tensor
 
 from deblurgan.cli.arguments import add_running_options, positive_int
 from deblurgan.cli.shared import add_download_options, check_download_options
+from deblurgan.io import rgb_to_grey
 
 __all__ = [
     "GAP",
@@ -155,8 +156,7 @@ def auto_crop(image: Tensor, size: int) -> tuple[int, int, int, int]:
         raise ValueError(f"image must be (3, H, W), got {tuple(image.shape)}")
     height, width = image.shape[-2:]
     size = max(1, min(int(size), height, width))
-    weights = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64).view(3, 1, 1)
-    luma = (image.double() * weights).sum(0)
+    luma = rgb_to_grey(image.double())[0]
     energy = torch.zeros_like(luma)
     energy[:, :-1] += (luma[:, 1:] - luma[:, :-1]).square()
     energy[:-1, :] += (luma[1:, :] - luma[:-1, :]).square()

@@ -33,6 +33,7 @@ from torch.utils.data import Dataset
 
 from deblurgan.blur import BLUR_SAMPLERS, GoProBlurSynthesizer, add_gaussian_noise, blur_image
 from deblurgan.blur.apply import linear_to_srgb, srgb_to_linear
+from deblurgan.blur.checks import check_range
 from deblurgan.blur.realistic import (
     DegradedPair,
     RealisticDegradation,
@@ -128,18 +129,6 @@ def _gopro_margin(synthesizer: GoProBlurSynthesizer, crop_size: int) -> int:
     )
 
 
-def _range(name: str, value: float | Sequence[float], *, low: float) -> tuple[float, float]:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        lo = hi = float(value)
-    elif isinstance(value, Sequence) and len(value) == 2:
-        lo, hi = float(value[0]), float(value[1])
-    else:
-        raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}")
-    if not low <= lo <= hi:
-        raise ValueError(f"{name} must satisfy {low} <= low <= high, got {value!r}")
-    return lo, hi
-
-
 def to_uint8(rgb: Tensor) -> Tensor:
     """A photo as the dataset keeps it: float RGB in [0, 1] to uint8 (rounded).
 
@@ -209,7 +198,7 @@ class PairSynthesizer:
             self.margin = _gopro_margin(self.sampler, crop_size)
         else:
             self.margin = int(self.sampler.kernel_size) // 2
-        self.noise_std = _range("noise_std", noise_std, low=0.0)
+        self.noise_std = check_range("noise_std", noise_std, low=0.0)
         self.jitter = PairAugment(jitter=jitter).jitter  # validated amounts of the enabled parts
         self.linear_light = bool(linear_light)
         self.return_kernel = bool(return_kernel)
@@ -540,7 +529,7 @@ class SyntheticBlurDataset(_SynthesizedPairs):
             self._crop_size = crop_size
             self._jitter = PairAugment(jitter=jitter).jitter
         self.return_params = bool(return_params)
-        self.scale = _range("scale", scale, low=0.0)
+        self.scale = check_range("scale", scale, low=0.0)
         if self.scale[0] <= 0:
             raise ValueError(f"scale must be positive, got {scale!r}")
         self.flip = bool(flip)

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurgan.blur.checks import check_generator
 from deblurgan.losses.registries import ADVERSARIAL_LOSSES
 
 __all__ = [
@@ -148,12 +149,6 @@ def _count(owner: str, name: str, value: object, *, low: int) -> int:
     if value < low:
         raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}")
     return int(value)
-
-
-def _check_generator(owner: str, generator: object) -> torch.Generator | None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"{owner}: generator must be a torch.Generator or None, got {generator!r}")
-    return generator
 
 
 def _uniform(shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
@@ -304,7 +299,7 @@ class RelativisticAverageLSLoss(_Objective):
     ) -> None:
         self.pool_size = _count("ragan_ls", "pool_size", pool_size, low=0)
         self.image_pool_size = _count("ragan_ls", "image_pool_size", image_pool_size, low=0)
-        self.generator = _check_generator("ragan_ls", generator)
+        self.generator = check_generator(generator, owner="ragan_ls", optional=True)
         self._real_scores: list[list[Tensor]] = []  # per scale, per sample: (*map) detached
         self._fake_scores: list[list[Tensor]] = []
         self._fake_images: list[Tensor] = []  # (3, H, W) detached
@@ -513,7 +508,7 @@ class NonSaturatingLoss(_Objective):
     ) -> None:
         self.label_smoothing = _number("vanilla", "label_smoothing", label_smoothing, low=0, high=1)
         self.label_noise = _number("vanilla", "label_noise", label_noise, low=0, high=0.5)
-        self.generator = _check_generator("vanilla", generator)
+        self.generator = check_generator(generator, owner="vanilla", optional=True)
 
     def d_loss(self, disc: Discriminator, real: Tensor, fake: Tensor) -> Tensor:
         """The critic's loss (``fake`` detached)."""
@@ -718,7 +713,7 @@ class WassersteinGPLoss(_Objective):
     ) -> None:
         self.gp_weight = _number("wgan_gp", "gp_weight", gp_weight, low=0, high=None)
         self.n_critic = _count("wgan_gp", "n_critic", n_critic, low=1)
-        self.generator = _check_generator("wgan_gp", generator)
+        self.generator = check_generator(generator, owner="wgan_gp", optional=True)
         self.last_penalty: Tensor | None = None
 
     def d_loss(self, disc: Discriminator, real: Tensor, fake: Tensor) -> Tensor:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from deblurgan.io.image import LUMA_WEIGHTS
+
 # MATLAB rgb2ycbcr (ITU-R BT.601, studio swing): Y = 16 + 65.481 R + 128.553 G + 24.966 B for
 # R, G, B in [0, 1], so Y spans [16, 235] on the 8-bit scale.
 _YCBCR_Y = (65.481, 128.553, 24.966)
@@ -11,7 +13,7 @@ _YCBCR_Y_OFFSET = 16.0
 
 # NTSC YIQ as FeatureSIM.m (Zhang et al., 2011) writes it; its Y row is the BT.601 luma.
 _YIQ = (
-    (0.299, 0.587, 0.114),
+    LUMA_WEIGHTS,
     (0.596, -0.274, -0.322),
     (0.211, -0.523, 0.312),
 )

@@ -26,9 +26,9 @@ from lightning.pytorch.strategies import DDPStrategy
 from torch import Tensor, nn
 
 from deblurgan.io import write_image
+from deblurgan.nn.padding import pad_to_multiple
 from deblurgan.reporting.plots import plot_loss_curves, save_figure
 from deblurgan.reporting.runlogs import read_metrics
-from deblurgan.nn.padding import pad_to_multiple
 
 __all__ = [
     "BackboneWarmup",
