@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -829,27 +830,16 @@ class GoProBlurSynthesizer:
 
 
 def synthesize_gopro_blur(
-    sharp: Tensor,
-    *,
-    generator: torch.Generator,
-    num_frames: FrameCount = (7, 13),
-    translation: Range = (2.0, 16.0),
-    rotation: Range = (0.0, 1.0),
-    zoom: Range = (0.0, 0.02),
-    centred: bool = True,
-    moving_objects: int | tuple[int, int] = 0,
-    object_size: Range = (0.1, 0.3),
-    object_speed: Range = (4.0, 24.0),
-    gamma: Gamma = "srgb",
-    margin: int | None = None,
+    sharp: Tensor, *, generator: torch.Generator, **settings: Any
 ) -> GoProSample:
     """GoPro-style blurry/sharp pairs from sharp photos; see :class:`GoProBlurSynthesizer`.
 
     Args:
         sharp: photos ``(B, 3, H, W)`` or ``(3, H, W)`` in [0, 1].
         generator: the only source of randomness.
-        num_frames, translation, rotation, zoom, centred, moving_objects, object_size,
-            object_speed, gamma, margin: as for :class:`GoProBlurSynthesizer`.
+        **settings: :class:`GoProBlurSynthesizer`'s settings (``num_frames``,
+            ``translation``, ``rotation``, ``zoom``, ``centred``, ``moving_objects``,
+            ``object_size``, ``object_speed``, ``gamma``, ``margin``), with its defaults.
 
     Returns:
         A :class:`GoProSample` (images cropped by the margin on every side).
@@ -864,16 +854,5 @@ def synthesize_gopro_blur(
         >>> bool(torch.allclose(pair.blurry, pair.sharp, atol=1e-5))  # no motion, no blur
         True
     """
-    synthesizer = GoProBlurSynthesizer(
-        num_frames,
-        translation=translation,
-        rotation=rotation,
-        zoom=zoom,
-        centred=centred,
-        moving_objects=moving_objects,
-        object_size=object_size,
-        object_speed=object_speed,
-        gamma=gamma,
-        margin=margin,
-    )
+    synthesizer = GoProBlurSynthesizer(**settings)
     return synthesizer(sharp, generator=generator)
