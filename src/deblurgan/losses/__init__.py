@@ -5,14 +5,13 @@ Importing it registers ``ragan_ls``, ``lsgan``, ``vanilla``, ``hinge``, ``wgan``
 ``perceptual``, ``lpips`` in ``CONTENT_LOSSES``.
 """
 
-from deblurgan.losses import adversarial, content, perceptual
+from deblurgan.losses import adversarial, content, perceptual, ragan_ls
 from deblurgan.losses.adversarial import (
     AdversarialLoss,
     Discriminator,
     HingeLoss,
     LeastSquaresLoss,
     NonSaturatingLoss,
-    RelativisticAverageLSLoss,
     WassersteinGPLoss,
     WassersteinLoss,
 )
@@ -28,6 +27,7 @@ from deblurgan.losses.content import (
 from deblurgan.losses.diffaugment import DIFFAUGMENT_POLICIES, DiffAugment
 from deblurgan.losses.multiscale import MultiScaleLoss, multiscale_loss
 from deblurgan.losses.perceptual import LPIPSLoss, PerceptualLoss
+from deblurgan.losses.ragan_ls import RelativisticAverageLSLoss
 from deblurgan.losses.registries import ADVERSARIAL_LOSSES, CONTENT_LOSSES
 from deblurgan.losses.weighted import WeightedLoss
 
@@ -59,4 +59,5 @@ __all__ = [
     "content",
     "multiscale_loss",
     "perceptual",
+    "ragan_ls",
 ]
