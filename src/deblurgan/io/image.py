@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -27,6 +25,7 @@ import torch
 from PIL import Image, ImageFile, TiffTags, UnidentifiedImageError
 from torch import Tensor
 
+from deblurgan.io._decode16 import decode_16bit_colour, decode_ppm16, rawmode, source_is_16bit
 from deblurgan.io._encode16 import write_png16, write_tiff16
 from deblurgan.io.atomic import atomic_write
 from deblurgan.io.errors import ImageError, printable
@@ -293,101 +292,14 @@ def _open(path: Path) -> ImageFile.ImageFile:
                 Image.MAX_IMAGE_PIXELS = saved
 
 
-_NATIVE_ORDER = "L" if sys.byteorder == "little" else "B"
-_RGB16 = re.compile(r"(RGBA?);16([BLN])")
-
-
-def _rawmode(tile: Any) -> str | None:
-    args = tile.args
-    if isinstance(args, str):
-        return args
-    if isinstance(args, tuple) and args and isinstance(args[0], str):
-        return args[0]
-    return None
-
-
-def _with_rawmode(tile: Any, rawmode: str) -> Any:
-    args = tile.args
-    new_args = rawmode if isinstance(args, str) else (rawmode, *args[1:])
-    return tile._replace(args=new_args)
-
-
-def _source_is_16bit(img: ImageFile.ImageFile) -> bool:
-    if img.mode.startswith("I;16"):
-        return True
-    if img.format == "PPM" and img.tile and img.tile[0].codec_name == "ppm":
-        maxval = img.tile[0].args[1] if isinstance(img.tile[0].args, tuple) else 255
-        return int(maxval) > 255
-    return any((_rawmode(tile) or "").endswith(("16B", "16L", "16N")) for tile in img.tile)
-
-
-def _decode_16bit_colour(img: ImageFile.ImageFile, path: Path) -> np.ndarray | None:
-    """Full-precision samples of a 16-bit RGB/RGBA/LA file that Pillow decodes to 8 bits.
-
-    Pillow's 16-bit colour unpackers keep only the most significant byte of each sample. The
-    decoders (zlib/PNG filters, raw, libtiff) are byte-exact, so the same tiles are decoded again
-    with an unpacker that keeps the other byte (the opposite byte order); for grey+alpha PNG an
-    8-bit RGBA unpacker of the same width keeps all four bytes. Must run before ``img.load()``.
-
-    Returns:
-        ``(H, W, C)`` uint16 in RGB(A) or LA order, or ``None`` when the layout is not one of these.
-    """
-    tiles = list(img.tile)
-    rawmodes = {_rawmode(tile) for tile in tiles}
-    if len(rawmodes) != 1 or any(t.codec_name not in ("zip", "raw", "libtiff") for t in tiles):
-        return None
-    (rawmode,) = rawmodes
-    if rawmode is None:
-        return None
-    if rawmode == "LA;16B" and img.mode == "RGBA":
-        with _open(path) as other:
-            other.tile = [_with_rawmode(tile, "RGBA") for tile in other.tile]
-            other.load()
-            octets = np.asarray(other).astype(np.uint16)  # (H, W, 4): L hi, L lo, A hi, A lo
-        return octets[..., 0::2] * 256 + octets[..., 1::2]
-    match = _RGB16.fullmatch(rawmode)
-    if match is None or img.mode != match[1]:
-        return None
-    order = _NATIVE_ORDER if match[2] == "N" else match[2]
-    low_rawmode = f"{match[1]};16{'L' if order == 'B' else 'B'}"
-    with _open(path) as other:
-        other.tile = [_with_rawmode(tile, low_rawmode) for tile in other.tile]
-        other.load()
-        low = np.asarray(other)
-    img.load()
-    high = np.asarray(img)
-    return high.astype(np.uint16) * 256 + low
-
-
-def _decode_ppm16(img: ImageFile.ImageFile, path: Path) -> np.ndarray | None:
-    """Binary PPM/PGM with maxval > 255: big-endian samples read directly, scaled to 16 bits."""
-    tile = img.tile[0]
-    channels = {"RGB": 3, "I;16": 1, "I;16B": 1, "I": 1}.get(img.mode)
-    if channels is None or len(img.tile) != 1 or not isinstance(tile.args, tuple):
-        return None
-    maxval = int(tile.args[1])
-    if maxval <= 255:
-        return None
-    count = img.width * img.height * channels
-    with open(path, "rb") as fh:
-        fh.seek(tile.offset)
-        data = np.fromfile(fh, dtype=">u2", count=count)
-    if data.size != count:
-        msg = f"image file is truncated ({data.size} of {count} samples)"
-        raise OSError(msg)
-    samples = np.minimum(data.astype(np.uint32), maxval)
-    scaled = (samples * 65535 + maxval // 2) // maxval
-    return scaled.astype(np.uint16).reshape(img.height, img.width, channels)
-
-
 def _decode(img: ImageFile.ImageFile, path: Path) -> tuple[np.ndarray, np.ndarray | None, int, str]:
     """Decode pixels: ``(H, W, 3)`` rgb, ``(H, W)`` alpha or None, bit depth, source mode."""
     mode = img.mode
-    if _source_is_16bit(img) and mode in ("RGB", "RGBA"):
+    if source_is_16bit(img) and mode in ("RGB", "RGBA"):
         if img.format == "PPM":
-            samples = _decode_ppm16(img, path)
+            samples = decode_ppm16(img, path)
         else:
-            samples = _decode_16bit_colour(img, path)
+            samples = decode_16bit_colour(img, lambda: _open(path))
         if samples is not None:
             if samples.shape[2] == 2:  # LA
                 return samples[..., [0, 0, 0]], samples[..., 1], 16, "LA;16"
@@ -397,7 +309,7 @@ def _decode(img: ImageFile.ImageFile, path: Path) -> tuple[np.ndarray, np.ndarra
             "%s: 16-bit %s layout %s not supported for full precision; read as 8 bits",
             path,
             mode,
-            [_rawmode(t) for t in img.tile],
+            [rawmode(t) for t in img.tile],
         )
         img.load()
         data = np.asarray(img)
@@ -405,7 +317,7 @@ def _decode(img: ImageFile.ImageFile, path: Path) -> tuple[np.ndarray, np.ndarra
 
     if mode.startswith("I;16") or mode == "I":
         if img.format == "PPM" and img.tile and img.tile[0].codec_name == "ppm":
-            grey16 = _decode_ppm16(img, path)
+            grey16 = decode_ppm16(img, path)
             if grey16 is not None:
                 return grey16[..., [0, 0, 0]], None, 16, mode
         img.load()
