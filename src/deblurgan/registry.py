@@ -11,7 +11,23 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "UnknownNameError"]
+
+
+class UnknownNameError(KeyError, ValueError):
+    """A name that a registry (or any table of public names) does not hold.
+
+    One error type for every unknown name, whether of a generator, a loss, a dataset format,
+    shipped weights or a metric; it is both a ``KeyError`` and a ``ValueError``, so code written
+    against either keeps working. Its message lists the valid names.
+
+    Example:
+        >>> str(UnknownNameError("unknown shape 'circle'; valid names: square"))
+        "unknown shape 'circle'; valid names: square"
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class Registry(Generic[T]):
@@ -35,7 +51,7 @@ class Registry(Generic[T]):
         >>> SHAPES.build("circle")
         Traceback (most recent call last):
         ...
-        KeyError: "unknown shape 'circle'; valid names: square"
+        deblurgan.registry.UnknownNameError: unknown shape 'circle'; valid names: square
     """
 
     def __init__(self, kind: str) -> None:
@@ -61,7 +77,7 @@ class Registry(Generic[T]):
             return self._entries[name]
         except KeyError:
             valid = ", ".join(sorted(self._entries)) or "(none registered)"
-            raise KeyError(f"unknown {self.kind} {name!r}; valid names: {valid}") from None
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; valid names: {valid}") from None
 
     def build(self, name: str, /, **kwargs: Any) -> T:
         """Build the entry registered under ``name`` with keyword arguments."""

