@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from deblurgan.blur.types import KernelSampler
 from deblurgan.registry import Registry
 
-BLUR_SAMPLERS: Registry[Any] = Registry("blur sampler")
+BLUR_SAMPLERS: Registry[KernelSampler] = Registry("blur sampler")

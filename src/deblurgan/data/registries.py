@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from torch.utils.data import Dataset
+
 from deblurgan.registry import Registry
 
-DATASETS: Registry[Any] = Registry("dataset")
+DATASETS: Registry[Dataset[Any]] = Registry("dataset")

@@ -31,15 +31,15 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deblurgan.blur.checks import check_generator
-from deblurgan.losses.registries import ADVERSARIAL_LOSSES
+from deblurgan.losses.registries import ADVERSARIAL_LOSSES, AdversarialLoss, Discriminator
 
 __all__ = [
     "AdversarialLoss",
@@ -52,27 +52,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-Discriminator = Callable[[Tensor], "list[Tensor] | Tensor"]
-"""A critic: image ``(B, 3, H, W)`` -> one logit map per scale (a bare tensor counts as one)."""
-
-
-@runtime_checkable
-class AdversarialLoss(Protocol):
-    """The adversarial contract: a discriminator loss and a generator loss on the same critic.
-
-    Objectives may also have ``n_critic``, ``after_critic_step(disc)``, ``state_dict()`` and
-    ``load_state_dict(state)`` (all of ours do); a training loop looks them up with defaults
-    (1, nothing, no state), so an objective with only the two losses still works.
-    """
-
-    def d_loss(self, disc: Discriminator, real: Tensor, fake: Tensor) -> Tensor:
-        """The critic's loss; ``fake`` is detached inside, so only the critic gets gradients."""
-        ...
-
-    def g_loss(self, disc: Discriminator, real: Tensor, fake: Tensor) -> Tensor:
-        """The generator's loss; gradients flow into ``fake``."""
-        ...
 
 
 # --------------------------------------------------------------------------------- helpers
