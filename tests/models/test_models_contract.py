@@ -272,3 +272,23 @@ def test_fpn_mobilenet_uses_running_statistics_in_eval_like_the_original() -> No
     assert not bool((norm.running_mean == 0).all())  # training updates the running averages
     plain = build_generator({"name": "fpn_mobilenet", **TINY["fpn_mobilenet"], "norm": "none"})
     assert isinstance(plain.smooth[1], nn.Identity)
+
+
+def test_every_generator_follows_the_generator_protocol() -> None:
+    # The contract of deblurgan.models.generator, read through its accessors everywhere.
+    from deblurgan.models import GENERATORS, Generator
+    from deblurgan.models.generator import arch_name, multiscale_forward, size_multiple
+
+    for name in GENERATORS:
+        with torch.device("meta"):
+            model = build_generator(name)
+        assert isinstance(model, Generator), name
+        assert size_multiple(model) == model.size_multiple >= 1
+        assert arch_name(model) == name
+        assert (multiscale_forward(model) is not None) == hasattr(model, "forward_multiscale")
+    plain = nn.Conv2d(3, 3, 1)  # a user's module: no declarations, the defaults
+    assert size_multiple(plain) == 1 and arch_name(plain) == "Conv2d"
+    assert multiscale_forward(plain) is None
+    plain.size_multiple = 0  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="size_multiple must be a positive int"):
+        size_multiple(plain)

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from deblurgan.cli.arguments import image_size
+from deblurgan.models.generator import size_multiple
 
 __all__ = ["PAPERS", "PUBLIC_WEIGHTS", "PUBLISHED_PARAMETERS", "describe_models", "models_main"]
 
@@ -158,7 +159,7 @@ def describe_models(size: tuple[int, int] = DEFAULT_SIZE) -> dict[str, Any]:
                 "published_parameters": PUBLISHED_PARAMETERS.get(name),
                 "macs": macs,
                 "gmacs": None if macs is None else round(macs / 1e9, 3),
-                "size_multiple": int(getattr(model, "size_multiple", 1)),
+                "size_multiple": size_multiple(model),
                 "shipped_weights": shipped,
                 "public_weights": public,
                 "weights_known": bool(shipped) or public is not None,

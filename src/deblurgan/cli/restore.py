@@ -32,6 +32,7 @@ from deblurgan.io import (
     ImageError,
     find_images,
 )
+from deblurgan.models.generator import arch_name
 
 __all__ = ["Job", "build_parser", "plan_jobs", "restore_main"]
 
@@ -313,9 +314,7 @@ def restore_main(argv: Sequence[str]) -> int:
             return 2
         jobs = plan_jobs(sources, output=output, force=args.force, failures=failures)
         if not args.quiet:
-            arch = getattr(deblurrer.model, "arch_spec", {}).get(
-                "name", type(deblurrer.model).__name__
-            )
+            arch = arch_name(deblurrer.model)
             from deblurgan.io import redact_url
 
             print(

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from deblurgan.models.generator import arch_name, size_multiple
 from deblurgan.nn.padding import pad_to_multiple
 
 __all__ = [
@@ -193,13 +194,10 @@ class Deblurrer:
             logger.warning("bf16 autocast is not supported on %s; running in fp32", self.device)
             precision = "fp32"
         self.precision = precision
-        size_multiple = getattr(model, "size_multiple", 1)
-        if not isinstance(size_multiple, int) or size_multiple < 1:
-            raise ValueError(f"model.size_multiple must be a positive int, got {size_multiple!r}")
-        self.size_multiple = size_multiple
+        self.size_multiple = multiple = size_multiple(model)
         if not isinstance(tile_size, int) or tile_size < 1:
             raise ValueError(f"tile_size must be a positive int, got {tile_size!r}")
-        self.tile_size = math.ceil(tile_size / size_multiple) * size_multiple
+        self.tile_size = math.ceil(tile_size / multiple) * multiple
         if not isinstance(tile_overlap, int) or not 0 <= tile_overlap < self.tile_size:
             raise ValueError(
                 f"tile_overlap must be an int in [0, tile_size={self.tile_size}), "
@@ -290,7 +288,7 @@ with B, H, W >= 1
             raise ValueError(f"model returned {got} for an input of {tuple(padded.shape)}")
         if not bool(torch.isfinite(restored).all()):
             # The input was checked finite before it got here: the model is at fault.
-            name = getattr(self.model, "arch_spec", {}).get("name", type(self.model).__name__)
+            name = arch_name(self.model)
             raise ModelOutputError(
                 f"the model ({name}) produced NaN or infinite values: its weights or its "
                 f"precision ({self.precision}) are broken, not the image"

@@ -5,6 +5,7 @@ Importing this package registers every architecture (the imports below are expli
 
 from deblurgan.models import discriminators, generators  # noqa: F401  (registers them)
 from deblurgan.models.fetch import FETCHABLE_WEIGHTS, FetchableWeights, fetch_weights
+from deblurgan.models.generator import Generator
 from deblurgan.models.registries import DISCRIMINATORS, GENERATORS
 from deblurgan.models.weights import (
     SHIPPED_WEIGHTS,
@@ -22,6 +23,7 @@ __all__ = [
     "GENERATORS",
     "SHIPPED_WEIGHTS",
     "FetchableWeights",
+    "Generator",
     "ShippedWeights",
     "build_generator",
     "fetch_weights",

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from deblurgan.models.generator import size_multiple
 from deblurgan.models.registries import GENERATORS
 from deblurgan.registry import UnknownNameError
 
@@ -159,7 +160,7 @@ def generator_macs(
     kwargs = dict(kwargs or {})
     with torch.device("meta"):
         model = GENERATORS.build(name, **kwargs)
-    multiple = int(getattr(model, "size_multiple", 1))
+    multiple = size_multiple(model)
     full = (_round_up(height, multiple), _round_up(width, multiple))
     try:
         return count_macs(model, (1, 3, *full))

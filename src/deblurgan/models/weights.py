@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from deblurgan.io import atomic_write
 from deblurgan.io.download import download, file_kind_for_name, is_url
 from deblurgan.models.fetch import FETCHABLE_WEIGHTS, fetched_path
+from deblurgan.models.generator import arch_spec
 from deblurgan.models.registries import GENERATORS
 from deblurgan.registry import UnknownNameError
 
@@ -113,8 +114,8 @@ def build_generator(spec: str | Mapping[str, Any]) -> nn.Module:
 
 
 def _split_spec(model: nn.Module) -> tuple[str, dict[str, Any]]:
-    spec = getattr(model, "arch_spec", None)
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
+    spec = arch_spec(model)
+    if not isinstance(spec.get("name"), str):
         raise ValueError(
             f"{type(model).__name__} has no arch_spec; build it with build_generator(...) "
             "or load_generator(...) so that its architecture can be recorded"

@@ -26,6 +26,7 @@ from lightning.pytorch.strategies import DDPStrategy
 from torch import Tensor, nn
 
 from deblurgan.io import write_image
+from deblurgan.models.generator import size_multiple
 from deblurgan.nn.padding import pad_to_multiple
 from deblurgan.reporting.plots import plot_loss_curves, save_figure
 from deblurgan.reporting.runlogs import read_metrics
@@ -182,7 +183,7 @@ class SampleGrid(L.Callback):
         param = next(generator.parameters(), None)
         device = param.device if param is not None else pl_module.device
         dtype = param.dtype if param is not None and param.is_floating_point() else blurry.dtype
-        multiple = int(getattr(generator, "size_multiple", 1) or 1)
+        multiple = size_multiple(generator)
         was_training = generator.training
         generator.eval()
         try:

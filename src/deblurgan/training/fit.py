@@ -39,6 +39,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from deblurgan.models import build_generator, load_generator, save_generator
+from deblurgan.models.generator import arch_spec
 from deblurgan.training._containers import plain
 from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid, gan_step
 from deblurgan.training.datamodule import DeblurDataModule
@@ -408,8 +409,8 @@ def _load_init(module: GANModule, source: str) -> None:
     (``resume`` is what continues a run). The architecture and its settings must match.
     """
     loaded = load_generator(source)
-    spec = dict(getattr(loaded, "arch_spec", {}))
-    own = dict(getattr(module.generator, "arch_spec", {}))
+    spec = arch_spec(loaded)
+    own = arch_spec(module.generator)
     if spec.get("name") != own.get("name"):
         raise ValueError(
             f"init_weights={source!r}: it holds a {spec.get('name')!r} generator, but this run "

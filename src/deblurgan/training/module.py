@@ -29,6 +29,7 @@ from torch.optim.lr_scheduler import LambdaLR
 from deblurgan.losses import ADVERSARIAL_LOSSES, DiffAugment, WeightedLoss
 from deblurgan.metrics import psnr, ssim
 from deblurgan.models import DISCRIMINATORS, build_generator
+from deblurgan.models.generator import multiscale_forward, size_multiple
 from deblurgan.nn.padding import pad_to_multiple
 from deblurgan.registry import UnknownNameError
 from deblurgan.training._containers import plain
@@ -287,7 +288,7 @@ class GANModule(L.LightningModule):
         )
         self.adversarial = ADVERSARIAL_LOSSES.from_spec(adversarial_spec)
         self.content_loss = WeightedLoss(content_terms)
-        self.size_multiple = int(getattr(self.generator, "size_multiple", 1))
+        self.size_multiple = size_multiple(self.generator)
         self.conditional = bool(getattr(self.discriminator, "conditional", False))
         self.diffaugment = DiffAugment(diffaugment) if diffaugment else None
         self.generator_ema: nn.Module | None = None
@@ -420,8 +421,8 @@ class GANModule(L.LightningModule):
 
     def _restore_all(self, blurry: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
         """(finest output, what the content loss gets: the output or all scales)."""
-        multiscale = getattr(self.generator, "forward_multiscale", None)
-        if self.hparams["multiscale"] and callable(multiscale):
+        multiscale = multiscale_forward(self.generator)
+        if self.hparams["multiscale"] and multiscale is not None:
             outputs = list(multiscale(blurry))
             return outputs[-1], outputs
         restored = self.generator(blurry)

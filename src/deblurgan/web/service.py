@@ -22,6 +22,7 @@ from torch import nn
 
 from deblurgan.inference import Deblurrer, deblur_file, output_suffix
 from deblurgan.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageError
+from deblurgan.models.generator import arch_spec
 
 __all__ = [
     "MEDIA_TYPES",
@@ -134,7 +135,7 @@ class ModelPool:
         records = []
         for name in self.sources:
             model = self._models.get(name)
-            arch = getattr(model, "arch_spec", {}).get("name") if model is not None else None
+            arch = arch_spec(model).get("name") if model is not None else None
             records.append(
                 {
                     "name": name,
