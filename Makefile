@@ -38,8 +38,8 @@ serve: $(VENV)/.web
 test: $(VENV)/.dev lint importlint typecheck wheelcheck weights pytest
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff format --check src tests benchmarks scripts
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts conftest.py
+	$(BIN)/ruff check src tests benchmarks scripts conftest.py
 
 importlint: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
