@@ -62,6 +62,12 @@ def _weights(argv: list[str]) -> int:
     return weights_main(argv)
 
 
+def _video(argv: list[str]) -> int:
+    from deblurgan.cli.video import video_main
+
+    return video_main(argv)
+
+
 def _train(argv: list[str]) -> int:
     try:
         from deblurgan.training.cli import train_main
@@ -86,6 +92,7 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "report": _report,
     "compare": _compare,
     "weights": _weights,
+    "video": _video,
 }
 
 

@@ -9,11 +9,13 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "add_download_options",
     "check_download_options",
     "fetch_model_sources",
+    "load_deblurrer",
     "log_to_stderr",
     "unique_names",
 ]
@@ -192,3 +194,31 @@ def describe_failure(source: object, exc: BaseException) -> str:
     if message.startswith(name) or message.startswith(str(source)):
         return printable(message)
     return f"{name}: {printable(message)}"
+
+
+def load_deblurrer(args: argparse.Namespace, prog: str) -> Any:
+    """The :class:`~deblurgan.inference.Deblurrer` for a command's ``--model`` and running options
+    (:func:`~deblurgan.cli.arguments.add_running_options`, :func:`add_download_options`).
+
+    Raises:
+        ValueError: the model cannot be fetched or loaded (one line).
+    """
+    from deblurgan.inference import Deblurrer
+    from deblurgan.io import redact_url
+    from deblurgan.models import load_generator
+
+    try:
+        (source,) = fetch_model_sources([args.model], args, prog, quiet=args.quiet)
+        model = load_generator(source)
+    except Exception as exc:
+        raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        detail = " ".join(str(raw).split())
+        raise ValueError(f"cannot load model {redact_url(args.model)!r}: {detail}") from exc
+    return Deblurrer(
+        model,
+        device=args.device,
+        precision=args.precision,
+        tile_size=args.tile_size,
+        tile_overlap=args.tile_overlap,
+        threads=args.threads,
+    )
