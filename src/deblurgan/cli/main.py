@@ -68,6 +68,18 @@ def _video(argv: list[str]) -> int:
     return video_main(argv)
 
 
+def _export(argv: list[str]) -> int:
+    from deblurgan.cli.export import export_main
+
+    return export_main(argv)
+
+
+def _bench(argv: list[str]) -> int:
+    from deblurgan.cli.bench import bench_main
+
+    return bench_main(argv)
+
+
 def _train(argv: list[str]) -> int:
     try:
         from deblurgan.training.cli import train_main
@@ -93,6 +105,8 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "compare": _compare,
     "weights": _weights,
     "video": _video,
+    "export": _export,
+    "bench": _bench,
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from deblurgan.cli.arguments import add_running_options, positive_int, quality
 from deblurgan.cli.shared import (
+    add_backend_option,
     add_download_options,
     check_download_options,
     describe_failure,
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_download_options(parser)
     add_running_options(parser)
+    add_backend_option(parser)
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also restore images in subfolders"
     )

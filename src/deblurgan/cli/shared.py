@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "add_backend_option",
     "add_download_options",
     "check_download_options",
     "fetch_model_sources",
@@ -75,6 +76,18 @@ def unique_names(models: Sequence[str]) -> list[str]:
             name_at(s, depth) if n in clashes else n for s, n in zip(models, names, strict=True)
         ]
     return names
+
+
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """``--backend eager|compile|onnxruntime`` (see :mod:`deblurgan.inference.backends`)."""
+    parser.add_argument(
+        "--backend",
+        choices=("eager", "compile", "onnxruntime"),
+        default="eager",
+        help="eager PyTorch; torch.compile (a first call of tens of seconds per size, then "
+        "faster: for videos and folders); onnxruntime (an .onnx model from 'deblur export', "
+        "or a model exported on the fly; .onnx models use it by default) (default: eager)",
+    )
 
 
 def add_download_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -204,12 +217,24 @@ def load_deblurrer(args: argparse.Namespace, prog: str) -> Any:
         ValueError: the model cannot be fetched or loaded (one line).
     """
     from deblurgan.inference import Deblurrer
+    from deblurgan.inference.backends import prepare_model
     from deblurgan.io import redact_url
     from deblurgan.models import load_generator
 
+    backend = getattr(args, "backend", "eager")
+    onnx = str(args.model).lower().endswith(".onnx")
+    if onnx and backend == "eager":
+        backend = "onnxruntime"  # an exported graph runs nowhere else
+    if backend == "onnxruntime" and args.precision != "fp32":
+        raise ValueError(
+            f"--backend onnxruntime runs the exported fp32 graph, not {args.precision}"
+        )
     try:
         (source,) = fetch_model_sources([args.model], args, prog, quiet=args.quiet)
-        model = load_generator(source)
+        if onnx:
+            model = prepare_model(source, backend, threads=args.threads)
+        else:
+            model = prepare_model(load_generator(source), backend, threads=args.threads)
     except Exception as exc:
         raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         detail = " ".join(str(raw).split())

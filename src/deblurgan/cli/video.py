@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from deblurgan.cli.arguments import add_running_options, non_negative_int, positive_int
 from deblurgan.cli.shared import (
+    add_backend_option,
     add_download_options,
     check_download_options,
     load_deblurrer,
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_download_options(parser)
     add_running_options(parser)
+    add_backend_option(parser)
     parser.add_argument(
         "--batch-size",
         type=positive_int,
