@@ -310,7 +310,7 @@ def restore_main(argv: Sequence[str]) -> int:
 
             print(
                 f"{_PROG}: model {redact_url(args.model)} ({arch}) on {deblurrer.device}, "
-                f"{deblurrer.precision}; {len(jobs)} image(s) to restore",
+                f"{deblurrer.precision}, backend {args.backend}; {len(jobs)} image(s) to restore",
                 file=sys.stderr,
             )
             if skipped:

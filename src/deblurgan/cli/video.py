@@ -187,7 +187,8 @@ def _run(
         print(
             f"deblur: {printable(source)}: {info.width}x{info.height}, {frames} at "
             f"{float(info.rate):.3g} fps ({info.codec}){audio}; model {args.model} ({arch}) on "
-            f"{deblurrer.device}, {deblurrer.precision}, {batch} frame(s) per call",
+            f"{deblurrer.device}, {deblurrer.precision}, backend {args.backend}, {batch} frame(s) "
+            "per call",
             file=sys.stderr,
         )
         width = info.width * (2 if args.compare else 1)
