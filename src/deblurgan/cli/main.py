@@ -69,6 +69,24 @@ def _serve(argv: list[str]) -> int:
     return serve_main(argv)
 
 
+def _video(argv: list[str]) -> int:
+    from deblurgan.cli.video import video_main
+
+    return video_main(argv)
+
+
+def _export(argv: list[str]) -> int:
+    from deblurgan.cli.export import export_main
+
+    return export_main(argv)
+
+
+def _bench(argv: list[str]) -> int:
+    from deblurgan.cli.bench import bench_main
+
+    return bench_main(argv)
+
+
 def _train(argv: list[str]) -> int:
     try:
         from deblurgan.training.cli import train_main
@@ -94,6 +112,9 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "compare": _compare,
     "weights": _weights,
     "serve": _serve,
+    "video": _video,
+    "export": _export,
+    "bench": _bench,
 }
 
 

@@ -19,10 +19,11 @@ from typing import Any
 
 from deblurgan.cli.arguments import add_running_options, positive_int, quality
 from deblurgan.cli.shared import (
+    add_backend_option,
     add_download_options,
     check_download_options,
     describe_failure,
-    fetch_model_sources,
+    load_deblurrer,
     log_to_stderr,
 )
 from deblurgan.io import (
@@ -46,6 +47,9 @@ FIXED_MB = 363
 _EPILOG = """\
 subcommands (give them first):
   deblur models [--json]     generator architectures, shipped and fetchable weights
+  deblur video IN [-o OUT]   deblur a video, sound kept ('deblur IN.mp4' does the same)
+  deblur export -m NAME -o F export a model to ONNX, checked against PyTorch
+  deblur bench [-m NAME ...] inference speed, memory, MACs against fpn_mobilenet
   deblur weights fetch NAME  fetch public weights into the cache (maxim, lpips)
   deblur train ...           train a model (needs the 'train' extra; see deblur train --help)
   deblur blur SRC OUT ...    synthesise a blurred/sharp dataset (GoPro layout) from photos or video
@@ -93,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_download_options(parser)
     add_running_options(parser)
+    add_backend_option(parser)
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also restore images in subfolders"
     )
@@ -157,6 +162,12 @@ def _is_file_output(output: str) -> bool:
 
 
 _OUTPUT_TAG = "_deblurred"
+
+
+def _is_video_file(item: str) -> bool:
+    from deblurgan.io.video import is_video_path
+
+    return is_video_path(item) and Path(item).is_file()
 
 
 def _expand_inputs(
@@ -259,32 +270,22 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _load(args: argparse.Namespace) -> Any:
-    """The Deblurrer for the command's options; raises ValueError with a one-line reason."""
-    from deblurgan.inference import Deblurrer
-    from deblurgan.io import redact_url
-    from deblurgan.models import load_generator
-
-    try:
-        (source,) = fetch_model_sources([args.model], args, _PROG, quiet=args.quiet)
-        model = load_generator(source)
-    except Exception as exc:
-        detail = _one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
-        raise ValueError(f"cannot load model {redact_url(args.model)!r}: {detail}") from exc
-    return Deblurrer(
-        model,
-        device=args.device,
-        precision=args.precision,
-        tile_size=args.tile_size,
-        tile_overlap=args.tile_overlap,
-        threads=args.threads,
-    )
-
-
 def restore_main(argv: Sequence[str]) -> int:
     """Run the restore command; returns the exit code (argparse exits with 2 on usage errors)."""
     parser = build_parser()
-    args = parser.parse_args(list(argv))
+    # video options (--compare, --crf, ...) are parsed by 'deblur video' when the input is one
+    args, unknown = parser.parse_known_args(list(argv))
+    videos = [item for item in args.inputs if _is_video_file(item)]
+    if unknown and not videos:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if videos:
+        if len(args.inputs) > 1:
+            parser.error(
+                f"{videos[0]} is a video: give videos one at a time ('deblur video IN -o OUT')"
+            )
+        from deblurgan.cli.video import video_main
+
+        return video_main(list(argv))
     check_download_options(parser, [args.model], args)
     failures: list[str] = []
     output: str | None = args.output
@@ -308,7 +309,7 @@ def restore_main(argv: Sequence[str]) -> int:
 
     with log_to_stderr(_PROG, args.quiet):
         try:
-            deblurrer = _load(args)
+            deblurrer = load_deblurrer(args, _PROG)
         except ValueError as exc:
             print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
             return 2
@@ -319,7 +320,7 @@ def restore_main(argv: Sequence[str]) -> int:
 
             print(
                 f"{_PROG}: model {redact_url(args.model)} ({arch}) on {deblurrer.device}, "
-                f"{deblurrer.precision}; {len(jobs)} image(s) to restore",
+                f"{deblurrer.precision}, backend {args.backend}; {len(jobs)} image(s) to restore",
                 file=sys.stderr,
             )
             if skipped:

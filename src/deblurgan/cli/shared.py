@@ -15,10 +15,12 @@ from typing import Any
 from deblurgan.io.errors import describe_failure
 
 __all__ = [
+    "add_backend_option",
     "add_download_options",
     "check_download_options",
     "describe_failure",
     "fetch_model_sources",
+    "load_deblurrer",
     "log_to_stderr",
     "one_line_diagnostic",
     "unique_names",
@@ -144,6 +146,18 @@ def unique_names(models: Sequence[str]) -> list[str]:
     return names
 
 
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """``--backend eager|compile|onnxruntime`` (see :mod:`deblurgan.inference.backends`)."""
+    parser.add_argument(
+        "--backend",
+        choices=("eager", "compile", "onnxruntime"),
+        default="eager",
+        help="eager PyTorch; torch.compile (a first call of tens of seconds per size, then "
+        "faster: for videos and folders); onnxruntime (an .onnx model from 'deblur export', "
+        "or a model exported on the fly; .onnx models use it by default) (default: eager)",
+    )
+
+
 def add_download_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """``--sha256``, ``--max-download`` and ``--allow-http``: how a model URL is fetched.
 
@@ -243,3 +257,43 @@ def fetch_model_sources(
             )
         resolved.append(str(path))
     return resolved
+
+
+def load_deblurrer(args: argparse.Namespace, prog: str) -> Any:
+    """The :class:`~deblurgan.inference.Deblurrer` for a command's ``--model`` and running options
+    (:func:`~deblurgan.cli.arguments.add_running_options`, :func:`add_download_options`).
+
+    Raises:
+        ValueError: the model cannot be fetched or loaded (one line).
+    """
+    from deblurgan.inference import Deblurrer
+    from deblurgan.inference.backends import prepare_model
+    from deblurgan.io import redact_url
+    from deblurgan.models import load_generator
+
+    backend = getattr(args, "backend", "eager")
+    onnx = str(args.model).lower().endswith(".onnx")
+    if onnx and backend == "eager":
+        backend = "onnxruntime"  # an exported graph runs nowhere else
+    if backend == "onnxruntime" and args.precision != "fp32":
+        raise ValueError(
+            f"--backend onnxruntime runs the exported fp32 graph, not {args.precision}"
+        )
+    try:
+        (source,) = fetch_model_sources([args.model], args, prog, quiet=args.quiet)
+        if onnx:
+            model = prepare_model(source, backend, threads=args.threads)
+        else:
+            model = prepare_model(load_generator(source), backend, threads=args.threads)
+    except Exception as exc:
+        raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        detail = " ".join(str(raw).split())
+        raise ValueError(f"cannot load model {redact_url(args.model)!r}: {detail}") from exc
+    return Deblurrer(
+        model,
+        device=args.device,
+        precision=args.precision,
+        tile_size=args.tile_size,
+        tile_overlap=args.tile_overlap,
+        threads=args.threads,
+    )

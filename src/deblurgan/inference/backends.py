@@ -1,0 +1,86 @@
+"""How a generator runs: eager PyTorch, ``torch.compile``, or onnxruntime on an exported graph.
+
+Each backend gives an ``nn.Module`` with the generator contract, so the same
+:class:`~deblurgan.inference.Deblurrer` pads and tiles for all of them. ``channels_last`` stores
+activations as ``(B, H, W, C)`` in memory, which oneDNN's convolutions prefer on many CPUs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+__all__ = ["BACKENDS", "prepare_model"]
+
+BACKENDS = ("eager", "compile", "onnxruntime")
+
+
+class _ChannelsLast(nn.Module):
+    """Feed the wrapped generator channels-last input (its weights were converted too)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.inner = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.size_multiple = getattr(model, "size_multiple", 1)
+        self.arch_spec = getattr(model, "arch_spec", {"name": type(model).__name__})
+
+    def forward(self, blurry: torch.Tensor) -> torch.Tensor:
+        return self.inner(blurry.contiguous(memory_format=torch.channels_last)).contiguous()
+
+
+def prepare_model(
+    model: nn.Module | str | os.PathLike[str],
+    backend: str = "eager",
+    *,
+    channels_last: bool = False,
+    threads: int | None = None,
+    onnx_size: tuple[int, int] = (320, 384),
+) -> nn.Module:
+    """The module that runs ``model`` on ``backend``.
+
+    Args:
+        model: a generator, or the path of an ``.onnx`` file (``backend="onnxruntime"`` only).
+        backend: ``"eager"``; ``"compile"`` (``torch.compile``: the first call of each input
+            size compiles, tens of seconds on a CPU); ``"onnxruntime"`` (a generator is
+            exported first to a temporary file with :func:`~deblurgan.inference.export.
+            export_onnx`, parity-checked).
+        channels_last: channels-last memory format (eager and compile).
+        threads: onnxruntime's intra-op threads.
+        onnx_size: ``(height, width)`` traced when a generator is exported here.
+
+    Example:
+        >>> from deblurgan.models import build_generator
+        >>> net = prepare_model(build_generator({"name": "resnet", "width": 4, "n_blocks": 1}),
+        ...                     channels_last=True)
+        >>> net(torch.rand(1, 3, 8, 8)).shape, net.size_multiple
+        (torch.Size([1, 3, 8, 8]), 4)
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if backend == "onnxruntime":
+        from deblurgan.inference.export import OnnxGenerator, export_onnx
+
+        if isinstance(model, nn.Module):
+            folder = Path(tempfile.mkdtemp(prefix="deblurgan-onnx-"))
+            path = export_onnx(model, folder / "model.onnx", size=onnx_size).path
+            generator = OnnxGenerator(path, threads=threads)
+            path.unlink()
+            folder.rmdir()
+            return generator
+        return OnnxGenerator(model, threads=threads)
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{os.fspath(model)}: an ONNX file runs only with backend onnxruntime")
+    model = model.eval()
+    if channels_last:
+        model = _ChannelsLast(model)
+    if backend == "compile":
+        compiled = torch.compile(model)
+        for name in ("size_multiple", "arch_spec"):  # read by Deblurrer and the commands
+            if hasattr(model, name):
+                setattr(compiled, name, getattr(model, name))
+        return compiled  # type: ignore[return-value]
+    return model
