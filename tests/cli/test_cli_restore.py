@@ -600,13 +600,13 @@ def test_a_raw_warning_during_a_command_is_one_line(
 
     import deblurgan.cli.restore as restore
 
-    real_load = restore._load
+    real_load = restore.load_deblurrer
 
-    def noisy_load(args):
+    def noisy_load(args, prog):
         warnings.warn("a pickle protocol note\n  spread over lines", UserWarning, stacklevel=1)
-        return real_load(args)
+        return real_load(args, prog)
 
-    monkeypatch.setattr(restore, "_load", noisy_load)
+    monkeypatch.setattr(restore, "load_deblurrer", noisy_load)
     assert main([str(folder / "rgb.png"), "-o", str(folder / "x.png"), "--model", checkpoint]) == 0
     err = capsys.readouterr().err
     assert "deblur: warning: a pickle protocol note spread over lines\n" in err

@@ -28,6 +28,7 @@ def pad_to_multiple(image: Tensor, multiple: int) -> Tensor:
         - output: ``(..., ceil(H / m) * m, ceil(W / m) * m)``
 
     Example:
+        >>> import torch
         >>> pad_to_multiple(torch.arange(6.0).view(1, 2, 3), 4)  # reflect W, replicate H
         tensor([[[0., 1., 2., 1.],
                  [3., 4., 5., 4.],
