@@ -12,8 +12,9 @@ each costs:
   one realistic pipeline of training and ``deblur blur``
   (:class:`~deblurgan.blur.RealisticDegradation`, its defaults unless told): item ``i`` is photo
   ``i % n`` at scale 1 (no rescaling, no flips), a crop (default 256 px) seeded by
-  ``(seed, i)``, every crop taken as part of a 1280 px wide frame; :func:`group_scores` with
-  :func:`blur_size_groups` splits the scores by blur size. The known-kernel protocol
+  ``(seed, i)``, every crop taken as part of a 1280 px wide frame; the result splits the scores
+  by blur size too (:attr:`EvaluationResult.by_blur_size`: :func:`group_scores` with
+  :func:`blur_size_groups`, in :data:`BLUR_SIZE_BINS`). The known-kernel protocol
   (``kernels=True`` or a ``sampler``) blurs the crops by uniform kernels instead, without
   noise, for the classical methods. Kernels come from that synthetic dataset
   (``return_kernel=True``) or from ``<pair folder>/kernel/<stem>.png`` next to ``blur/`` and
