@@ -254,7 +254,7 @@ def load_eval_dataset(
         options: dict[str, Any] = {}
         if detected == "gopro":
             options = {"split": split, "blur": blur}
-        dataset = DATASETS.build(detected, root=root, **options)
+        dataset: Any = DATASETS.build(detected, root=root, **options)  # a PairedFolderDataset
         info.update(options)
         pairs = dataset.pairs
         return EvalDataset(
@@ -269,11 +269,12 @@ def load_eval_dataset(
         if kernels:
             raise ValueError(f"{root}: A|B (aligned) images carry no blur kernels")
         sub = split if (root / split).is_dir() else None
-        aligned = DATASETS.build("aligned", root=root, order=order, split=sub)
+        aligned: Any = DATASETS.build("aligned", root=root, order=order, split=sub)
         info.update(order=order, split=sub)
         return EvalDataset(
             aligned, info=info, sources=[str(p.path) for p in aligned.pairs], limit=limit
         )
+    synthetic: Any  # a SyntheticBlurDataset
     if sampler is not None or kernels:  # the known-kernel protocol of the classical methods
         if crop_size is None:
             raise ValueError("the known-kernel protocol crops the photos: give a crop size")
