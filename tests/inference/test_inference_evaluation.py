@@ -15,7 +15,8 @@ from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from deblurgan.blur import BLUR_SAMPLERS, blur_image
-from deblurgan.data import DatasetError
+from deblurgan.data import DatasetError, check_dataset
+from deblurgan.data.formats import resolve_format
 from deblurgan.inference import (
     EvalItem,
     Method,
@@ -27,6 +28,7 @@ from deblurgan.inference import (
     load_eval_dataset,
     load_kernel,
 )
+from deblurgan.inference.evaluation import BLUR_SIZE_BINS, baseline_method
 from deblurgan.io import write_image
 from deblurgan.models import build_generator
 from deblurgan.models.complexity import count_macs
@@ -297,5 +299,40 @@ def test_bad_arguments_are_refused() -> None:
         evaluate([identity_method()], items, shift=-1)
     with pytest.raises(ValueError, match="unknown classical"):
         classical_method("deconvnet")
+    with pytest.raises(ValueError, match="unknown baseline 'deconvnet'; valid: identity, wiener"):
+        baseline_method("deconvnet")
     with pytest.raises(ValueError, match="no such dataset folder"):
         load_eval_dataset("/nonexistent/data")
+
+
+def test_eval_and_data_check_read_a_folder_through_one_format_rule(pairs: Path) -> None:
+    assert load_eval_dataset(pairs).info["format"] == check_dataset(pairs).format
+    assert resolve_format(pairs) == "paired_folders"
+    for opener in (load_eval_dataset, check_dataset):
+        with pytest.raises(ValueError, match=r"format must be 'auto' or one of \('gopro'"):
+            opener(pairs, format="zip")
+
+
+def test_realistic_synthetic_results_carry_their_scores_by_blur_size(tmp_path: Path) -> None:
+    for index, photo in enumerate(_photos(48, 48)):
+        write_image(tmp_path / f"{index}.png", photo)
+    data = load_eval_dataset(tmp_path, format="synthetic", crop_size=24, length=4)
+    result = evaluate([identity_method()], data, metrics=["psnr"])
+    groups = result.by_blur_size
+    assert groups is not None and sum(group["items"] for group in groups.values()) == 4
+    labels = [label for _, _, label in BLUR_SIZE_BINS]
+    assert list(groups) == [label for label in labels if label in groups]  # in the bins' order
+    for label, group in groups.items():
+        names = [name for name, params in data.item_params.items() if _bin(params) == label]
+        psnrs = [row.scores["psnr"] for row in result.rows if row.name in names]
+        assert group["items"] == len(names)
+        assert group["methods"]["identity"]["psnr"] == pytest.approx(np.mean(psnrs))
+    assert list(result.as_dict())[-1] == "by_blur_size"
+    items = [data[i] for i in range(len(data))]  # the same pairs, without their parameters
+    pairs_only = evaluate([identity_method()], items, metrics=["psnr"])
+    assert pairs_only.by_blur_size is None and "by_blur_size" not in pairs_only.as_dict()
+
+
+def _bin(params: dict[str, float]) -> str:
+    size = float(params["blur_px"])
+    return next(label for low, high, label in BLUR_SIZE_BINS if low <= size < high)

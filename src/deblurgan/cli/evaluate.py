@@ -35,11 +35,9 @@ that fails later is skipped for every method, listed at the end, and the exit co
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from deblurgan.cli.arguments import (
     add_running_options,
@@ -50,7 +48,7 @@ from deblurgan.cli.arguments import (
 )
 from deblurgan.cli.shared import add_download_options, check_download_options
 
-__all__ = ["build_parser", "eval_main", "format_groups", "format_table"]
+__all__ = ["build_parser", "eval_main"]
 
 _PROG = "deblur eval"
 
@@ -249,113 +247,6 @@ def _dataset_error(exc: BaseException) -> str:
     return _one_line(exc)
 
 
-def _format_value(metric: str, value: float | None) -> str:
-    if value is None:
-        return "-"
-    if metric.startswith("psnr"):
-        return f"{value:.2f}"
-    return f"{value:.4f}"
-
-
-def _format_params(value: int | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{value / 1e3:.1f}k"
-    return str(value)
-
-
-def _format_cost(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def format_table(result: Any) -> str:
-    """The comparison table of an :class:`~deblurgan.inference.EvaluationResult`.
-
-    One row per method: images scored, each metric's mean (``*`` marks the best of each metric
-    column, by the metric's direction), parameters, GMACs, median latency and peak memory.
-
-    Example:
-        >>> import torch
-        >>> from deblurgan.inference import EvalItem, evaluate, identity_method
-        >>> item = EvalItem("a", torch.zeros(3, 16, 16), torch.full((3, 16, 16), 0.5))
-        >>> print(format_table(evaluate([identity_method()], [item], metrics=["psnr"])))
-        ... # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
-        method    images  psnr   params  GMACs  ms  MB
-        identity  1       6.02*  0       0.00   ... ...
-    """
-    headers = ["method", "images", *result.metric_names, "params", "GMACs", "ms", "MB"]
-    best = {m: result.best(m) for m in result.metric_names}
-    rows = []
-    for name, summary in result.summaries.items():
-        cells = [name, str(summary.count)]
-        for metric in result.metric_names:
-            value = summary.scores.get(metric)
-            text = _format_value(metric, value)
-            winner = best[metric]
-            if value is not None and winner is not None:
-                top = result.summaries[winner].scores[metric]
-                if _format_value(metric, value) == _format_value(metric, top):
-                    text += "*"
-            cells.append(text)
-        cells += [
-            _format_params(summary.params),
-            _format_cost(summary.gmacs, 2),
-            _format_cost(summary.latency_ms, 1),
-            _format_cost(summary.peak_memory_mb, 1),
-        ]
-        rows.append(cells)
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in [headers, *rows]
-    ]
-    return "\n".join(lines)
-
-
-def format_groups(groups: dict[str, Any], metric_names: list[str], *, title: str) -> str:
-    """A table of mean scores per group of images (rows) and method (columns).
-
-    The first metric of ``metric_names`` is shown for every method; when the blurry input
-    (``identity``) is among them, each other method also gets its gain over it.
-
-    Example:
-        >>> groups = {"< 8 px": {"items": 2, "methods": {"identity": {"psnr": 30.0},
-        ...                                              "net": {"psnr": 31.5}}}}
-        >>> print(format_groups(groups, ["psnr"], title="blur size"))
-        blur size  items  identity psnr  net psnr  net gain
-        < 8 px     2      30.00          31.50     +1.50
-    """
-    if not groups or not metric_names:
-        return ""
-    metric = metric_names[0]
-    methods = list(dict.fromkeys(m for g in groups.values() for m in g["methods"]))
-    base = "identity" if "identity" in methods else None
-    headers = [title, "items"]
-    for method in methods:
-        headers.append(f"{method} {metric}")
-        if base is not None and method != base:
-            headers.append(f"{method} gain")
-    rows = []
-    for label, group in groups.items():
-        cells = [label, str(group["items"])]
-        reference = group["methods"].get(base, {}).get(metric) if base else None
-        for method in methods:
-            value = group["methods"].get(method, {}).get(metric)
-            cells.append(_format_value(metric, value))
-            if base is not None and method != base:
-                gain = None if value is None or reference is None else value - reference
-                cells.append("-" if gain is None else f"{gain:+.2f}")
-        rows.append(cells)
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in [headers, *rows]
-    )
-
-
 def _check_output(
     parser: argparse.ArgumentParser, option: str, value: str | None, args: argparse.Namespace
 ) -> Path | None:
@@ -444,11 +335,13 @@ def _run(
 ) -> int:
     from deblurgan.inference.evaluation import (
         CLASSICAL_METHODS,
-        classical_method,
+        baseline_method,
         evaluate,
+        format_groups,
+        format_table,
         generator_method,
-        identity_method,
         load_eval_dataset,
+        load_lpips_network,
     )
 
     needs_kernels = any(b in CLASSICAL_METHODS for b in baselines)
@@ -477,21 +370,17 @@ def _run(
         print(f"{_PROG}: error: {_dataset_error(exc)}", file=sys.stderr)
         return 1
 
-    methods = []
     try:
-        for baseline in baselines:
-            if baseline == "identity":
-                methods.append(identity_method())
-            else:
-                methods.append(
-                    classical_method(
-                        baseline,
-                        nsr=args.nsr,
-                        weight=args.weight,
-                        iterations=args.iterations,
-                        device=args.device,
-                    )
-                )
+        methods = [
+            baseline_method(
+                baseline,
+                nsr=args.nsr,
+                weight=args.weight,
+                iterations=args.iterations,
+                device=args.device,
+            )
+            for baseline in baselines
+        ]
         from deblurgan.cli.shared import fetch_model_sources, unique_names
         from deblurgan.io import redact_url
 
@@ -512,7 +401,12 @@ def _run(
             except (ValueError, TypeError, OSError, RuntimeError) as exc:
                 shown = redact_url(model)
                 raise ValueError(f"cannot load model {shown!r}: {_one_line(exc)}") from exc
-        network = _lpips_network(args)
+        network = load_lpips_network(
+            args.lpips_net,
+            lin_weights=args.lpips_weights,
+            backbone_weights=args.lpips_backbone,
+            device=args.device,
+        )
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
         print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -555,27 +449,15 @@ def _run(
     print(format_table(result))
     if any(result.summaries[m.name].count for m in methods):
         print("* best mean of each metric column")
-    by_size = None
-    if dataset.item_params:
-        from deblurgan.inference.evaluation import BLUR_SIZE_BINS, blur_size_groups, group_scores
-
-        bins = [label for _, _, label in BLUR_SIZE_BINS]
-        by_size = group_scores(result, blur_size_groups(dataset), order=bins)
+    if result.by_blur_size is not None:
         print()
-        print(format_groups(by_size, result.metric_names, title="blur size"))
+        print(format_groups(result.by_blur_size, result.metric_names, title="blur size"))
     sys.stdout.flush()
     try:
         if csv_path is not None:
             result.to_csv(csv_path)
         if json_path is not None:
-            if by_size is None:
-                result.to_json(json_path)
-            else:
-                from deblurgan.io import atomic_write_text
-
-                summary = {**result.as_dict(), "by_blur_size": by_size}
-                text = json.dumps(summary, indent=2, allow_nan=False, default=str) + "\n"
-                atomic_write_text(json_path, text)
+            result.to_json(json_path)
     except OSError as exc:
         print(f"{_PROG}: error: cannot write the results: {_one_line(exc)}", file=sys.stderr)
         return 1
@@ -588,20 +470,3 @@ def _run(
         for line in result.skipped:
             print(line, file=sys.stderr)
     return 1 if result.skipped or not result.rows else 0
-
-
-def _lpips_network(args: argparse.Namespace) -> Any:
-    """The LPIPS network of the given files, else of the fetched weights, else ``None``."""
-    from deblurgan.inference.deblurrer import resolve_device
-    from deblurgan.models.fetch import lpips_weight_files
-    from deblurgan.models.lpips import LPIPSNetwork
-
-    if args.lpips_weights is not None:
-        network = LPIPSNetwork(
-            args.lpips_net, lin_weights=args.lpips_weights, backbone_weights=args.lpips_backbone
-        )
-    elif lpips_weight_files(args.lpips_net) is not None:
-        network = LPIPSNetwork.pretrained(args.lpips_net)
-    else:
-        return None
-    return network.to(resolve_device(args.device))

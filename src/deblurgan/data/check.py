@@ -16,16 +16,13 @@ from typing import Any
 
 from deblurgan.data.aligned import scan_aligned_images
 from deblurgan.data.files import list_image_files
+from deblurgan.data.formats import DATASET_FORMATS, GOPRO_SPLITS, detect_format, resolve_format
 from deblurgan.data.gopro import GOPRO_BLUR_DIRS
 from deblurgan.data.paired import scan_pairs
 from deblurgan.data.validation import check_image, check_min_size
 from deblurgan.io import IMAGE_EXTENSIONS, printable
 
 __all__ = ["DATASET_FORMATS", "DatasetPart", "DatasetReport", "check_dataset", "detect_format"]
-
-#: The on-disk layouts ``check_dataset`` knows, by the name of the dataset that reads them.
-DATASET_FORMATS = ("gopro", "paired_folders", "aligned", "synthetic")
-_GOPRO_SPLITS = ("train", "test")
 
 
 @dataclass
@@ -83,40 +80,6 @@ class DatasetReport:
         }
 
 
-def _has_pair_dirs(folder: Path) -> bool:
-    return (folder / "sharp").is_dir() and any((folder / blur).is_dir() for blur in GOPRO_BLUR_DIRS)
-
-
-def detect_format(root: str | Path) -> str:
-    """Guess the layout of a dataset folder.
-
-    ``"gopro"`` if ``root/train`` or ``root/test`` holds scene folders with ``sharp`` and
-    ``blur``/``blur_gamma``; ``"paired_folders"`` if ``root`` (or a folder below it) has ``blur``
-    and ``sharp`` folders; otherwise ``"synthetic"`` (a folder of photos). A|B images cannot be
-    told from photos by their files: name ``"aligned"`` explicitly.
-
-    Example:
-        >>> import tempfile
-        >>> root = Path(tempfile.mkdtemp())
-        >>> (root / "test" / "GOPR0001_00" / "sharp").mkdir(parents=True)
-        >>> (root / "test" / "GOPR0001_00" / "blur").mkdir()
-        >>> detect_format(root)
-        'gopro'
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise ValueError(f"{root}: not a folder")
-    for split in _GOPRO_SPLITS:
-        folder = root / split
-        if folder.is_dir() and any(_has_pair_dirs(s) for s in folder.iterdir() if s.is_dir()):
-            return "gopro"
-    if (root / "blur").is_dir() or (root / "sharp").is_dir():
-        return "paired_folders"
-    if any(p.is_dir() for p in root.rglob("sharp")):
-        return "paired_folders"
-    return "synthetic"
-
-
 def _sizes(items: Sequence[Any]) -> Counter[tuple[int, int]]:
     return Counter(item.size for item in items)
 
@@ -160,7 +123,8 @@ def check_dataset(
 
     Args:
         root: the dataset folder.
-        format: one of :data:`DATASET_FORMATS`, or ``"auto"`` (:func:`detect_format`).
+        format: one of :data:`DATASET_FORMATS`, or ``"auto"``
+            (:func:`~deblurgan.data.formats.resolve_format`).
         crop_size: also report images too small for crops of this side.
         decode: decode every image, not only its header (slow; finds truncated files).
         blur: GoPro only: ``"blur"`` or ``"blur_gamma"``; ``None`` checks each one present.
@@ -189,8 +153,6 @@ def check_dataset(
         ('paired_folders', False, 1)
     """
     root = Path(root)
-    if format != "auto" and format not in DATASET_FORMATS:
-        raise ValueError(f"format must be 'auto' or one of {DATASET_FORMATS}, got {format!r}")
     if blur is not None and blur not in GOPRO_BLUR_DIRS:
         raise ValueError(f"blur must be one of {GOPRO_BLUR_DIRS} or None, got {blur!r}")
     if not root.is_dir():
@@ -202,7 +164,7 @@ def check_dataset(
         reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
         raise ValueError(f"{printable(root)}: cannot be read ({reason or exc})") from exc
     _refuse_unreadable_folders(root)
-    detected = detect_format(root) if format == "auto" else format
+    detected = resolve_format(root, format)
     report = DatasetReport(root, detected)
     if format == "auto" and detected == "synthetic":
         report.notes.append(
@@ -245,7 +207,7 @@ def _check_gopro(
     decode: bool,
     extensions: Sequence[str],
 ) -> None:
-    splits = [s for s in _GOPRO_SPLITS if (root / s).is_dir()]
+    splits = [s for s in GOPRO_SPLITS if (root / s).is_dir()]
     if not splits:
         report.problems.append(
             f"{root}: no 'train' or 'test' folder (GoPro layout: "
