@@ -26,6 +26,7 @@ from typing import Any
 
 from deblurgan.cli.arguments import non_negative_float, non_negative_int, positive_int, quality
 from deblurgan.cli.shared import describe_failure
+from deblurgan.io.errors import one_line
 
 __all__ = ["KINDS", "blur_main", "build_parser"]
 
@@ -256,10 +257,6 @@ def _range(values: Sequence[Any] | None, flag: str, parser: argparse.ArgumentPar
         return (values[0], values[1])
     parser.error(f"{flag} takes one value or two (a range), got {len(values)}")
     raise AssertionError  # pragma: no cover - parser.error exits
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
 
 
 def _check_kind_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -662,7 +659,7 @@ def blur_main(argv: Sequence[str]) -> int:
             engine = (7, 13) if frames is None else frames
             odd_counts(engine)
     except (ValueError, TypeError, KeyError) as exc:
-        parser.error(_one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc))
+        parser.error(one_line(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc))
 
     from deblurgan.io import ImageError, find_images, is_image_path
 

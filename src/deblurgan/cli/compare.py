@@ -40,6 +40,7 @@ from torch import Tensor
 from deblurgan.cli.arguments import add_running_options, positive_int
 from deblurgan.cli.shared import add_download_options, check_download_options
 from deblurgan.io import rgb_to_grey
+from deblurgan.io.errors import one_line
 
 __all__ = [
     "GAP",
@@ -288,10 +289,6 @@ def _text_strip(text: str, width: int, height: int, font: Any) -> Any:
     return strip
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def compare_main(argv: Sequence[str]) -> int:
     """Run ``deblur compare``; returns the exit code (argparse exits with 2 on usage errors)."""
     from deblurgan.cli.shared import unique_names
@@ -326,7 +323,7 @@ def compare_main(argv: Sequence[str]) -> int:
         blurry = read_image(source).rgb
         sharp = read_image(args.sharp).rgb if args.sharp else None
     except ImageError as exc:
-        print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{_PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     height, width = blurry.shape[-2:]
     if sharp is not None and sharp.shape != blurry.shape:
@@ -356,7 +353,7 @@ def compare_main(argv: Sequence[str]) -> int:
                 generator = load_generator(local)
             except (ValueError, OSError) as exc:
                 shown = redact_url(model)
-                raise ValueError(f"cannot load model {shown!r}: {_one_line(exc)}") from exc
+                raise ValueError(f"cannot load model {shown!r}: {one_line(exc)}") from exc
             deblurrer = Deblurrer(
                 generator,
                 device=args.device,
@@ -367,7 +364,7 @@ def compare_main(argv: Sequence[str]) -> int:
             )
             panels.append((name, deblurrer(blurry)))
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
-        print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{_PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     captions = None
     if sharp is not None:
@@ -382,7 +379,7 @@ def compare_main(argv: Sequence[str]) -> int:
     try:
         write_image(output, image_to_tensor(np.asarray(picture)), replace=args.force)
     except (ImageError, OSError) as exc:
-        print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{_PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     x, y, cw, ch = crop
     print(f"wrote {output} ({picture.size[0]}x{picture.size[1]}; crop {x},{y},{cw},{ch})")

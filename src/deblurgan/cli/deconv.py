@@ -34,6 +34,7 @@ from deblurgan.io import (
     rgb_to_grey,
     write_image,
 )
+from deblurgan.io.errors import one_line
 
 __all__ = ["build_parser", "check_kernel", "deconv_main", "read_kernel"]
 
@@ -295,10 +296,6 @@ def _is_file_output(output: str) -> bool:
     return path.suffix.lower() in {*IMAGE_EXTENSIONS, *WRITE_EXTENSIONS}
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def deconv_main(argv: Sequence[str]) -> int:
     """Run ``deblur deconv``; returns the exit code (argparse exits with 2 on usage errors)."""
     from deblurgan.blur.deconv import DECONV_METHODS
@@ -313,7 +310,7 @@ def deconv_main(argv: Sequence[str]) -> int:
     try:
         kernel = read_kernel(kernel_path).float()
     except ImageError as exc:
-        print(f"{_PROG}: error: kernel {_one_line(exc)}", file=sys.stderr)
+        print(f"{_PROG}: error: kernel {one_line(exc)}", file=sys.stderr)
         return 2
     failures: list[str] = []
     sources = _expand_inputs(

@@ -47,6 +47,7 @@ from deblurgan.cli.arguments import (
     positive_int,
 )
 from deblurgan.cli.shared import add_download_options, check_download_options
+from deblurgan.io.errors import one_line
 
 __all__ = ["build_parser", "eval_main"]
 
@@ -233,18 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def _dataset_error(exc: BaseException) -> str:
     """One line for an unusable dataset: the first problem, and how many more there are."""
     problems = getattr(exc, "problems", None)
     if problems:
         more = len(problems) - 1
         extra = f" (and {more} more problem(s); see 'deblur data check')" if more else ""
-        return f"{_one_line(problems[0])}{extra}"
-    return _one_line(exc)
+        return f"{one_line(problems[0])}{extra}"
+    return one_line(exc)
 
 
 def _check_output(
@@ -400,7 +397,7 @@ def _run(
                 )
             except (ValueError, TypeError, OSError, RuntimeError) as exc:
                 shown = redact_url(model)
-                raise ValueError(f"cannot load model {shown!r}: {_one_line(exc)}") from exc
+                raise ValueError(f"cannot load model {shown!r}: {one_line(exc)}") from exc
         network = load_lpips_network(
             args.lpips_net,
             lin_weights=args.lpips_weights,
@@ -408,7 +405,7 @@ def _run(
             device=args.device,
         )
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
-        print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{_PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 2
 
     if not args.quiet:
@@ -443,7 +440,7 @@ def _run(
                 on_item=advance,
             )
         except ValueError as exc:
-            print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            print(f"{_PROG}: error: {one_line(exc)}", file=sys.stderr)
             return 2
 
     print(format_table(result))
@@ -459,7 +456,7 @@ def _run(
         if json_path is not None:
             result.to_json(json_path)
     except OSError as exc:
-        print(f"{_PROG}: error: cannot write the results: {_one_line(exc)}", file=sys.stderr)
+        print(f"{_PROG}: error: cannot write the results: {one_line(exc)}", file=sys.stderr)
         return 1
     for note in result.notes:
         print(f"{_PROG}: note: {note}", file=sys.stderr)

@@ -1,9 +1,12 @@
-"""The ``deblur`` command: restore images, or dispatch to a subcommand (``models``, ``train``).
+"""The ``deblur`` command: restore images (or a video), or run a subcommand.
 
-``deblur INPUT...`` restores files, folders and glob patterns. When the first argument is the name
-of a subcommand, that subcommand runs instead, so a file literally named ``models`` or ``train``
-must be given as ``./models``. Subcommands import their dependencies only when they run:
-``deblur train`` is the only one that loads Lightning and Hydra.
+``deblur INPUT...`` restores files, folders and glob patterns; a single video file goes to
+``deblur video``. When the first argument is the name of a subcommand (``SUBCOMMANDS``: models,
+train, blur, deconv, data, eval, report, compare, weights, serve, video, export, bench), that
+subcommand runs instead, so a file literally named ``models`` must be given as ``./models``.
+Subcommands import their dependencies only when they run: ``deblur train`` alone loads
+Lightning and Hydra, ``deblur serve`` FastAPI, ``deblur video`` PyAV, ``deblur export``
+onnxruntime; ``deblur report --no-plots`` needs none of them.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from deblurgan.io import (
     ImageError,
     find_images,
 )
+from deblurgan.io.errors import one_line
 from deblurgan.models.generator import arch_name
 
 __all__ = ["Job", "build_parser", "plan_jobs", "restore_main"]
@@ -266,10 +267,6 @@ def plan_jobs(
     return jobs
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def restore_main(argv: Sequence[str]) -> int:
     """Run the restore command; returns the exit code (argparse exits with 2 on usage errors)."""
     parser = build_parser()
@@ -311,7 +308,7 @@ def restore_main(argv: Sequence[str]) -> int:
         try:
             deblurrer = load_deblurrer(args, _PROG)
         except ValueError as exc:
-            print(f"{_PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            print(f"{_PROG}: error: {one_line(exc)}", file=sys.stderr)
             return 2
         jobs = plan_jobs(sources, output=output, force=args.force, failures=failures)
         if not args.quiet:

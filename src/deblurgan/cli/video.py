@@ -22,6 +22,7 @@ from deblurgan.cli.shared import (
     load_deblurrer,
     log_to_stderr,
 )
+from deblurgan.models.generator import arch_name
 
 if TYPE_CHECKING:
     from deblurgan.inference import Deblurrer
@@ -181,7 +182,7 @@ def _run(
 
     batch = args.batch_size or default_batch_size(deblurrer)
     if not args.quiet:
-        arch = getattr(deblurrer.model, "arch_spec", {}).get("name", "?")
+        arch = arch_name(deblurrer.model)
         frames = f"{info.frames} frames" if info.frames else "frames"
         audio = f", {info.audio_streams} audio stream(s) copied" if info.audio_streams else ""
         print(

@@ -20,13 +20,11 @@ import json
 import sys
 from collections.abc import Sequence
 
+from deblurgan.io.errors import one_line
+
 __all__ = ["weights_main"]
 
 _PROG = "deblur weights"
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
 
 
 def _megabytes(size: int) -> str:
@@ -76,7 +74,7 @@ def _fetch(args: argparse.Namespace) -> int:
             try:
                 paths = fetch_weights(name, force=args.force)
             except (ValueError, OSError, RuntimeError) as exc:
-                print(f"{_PROG}: error: {name}: {_one_line(exc)}", file=sys.stderr)
+                print(f"{_PROG}: error: {name}: {one_line(exc)}", file=sys.stderr)
                 failed += 1
                 continue
             if not args.quiet:

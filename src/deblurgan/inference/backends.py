@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from deblurgan.models.generator import arch_name, arch_spec, size_multiple
+
 __all__ = ["BACKENDS", "prepare_model"]
 
 BACKENDS = ("eager", "compile", "onnxruntime")
@@ -25,8 +27,8 @@ class _ChannelsLast(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.inner = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        self.size_multiple = getattr(model, "size_multiple", 1)
-        self.arch_spec = getattr(model, "arch_spec", {"name": type(model).__name__})
+        self.size_multiple = size_multiple(model)
+        self.arch_spec = {"name": arch_name(model), **arch_spec(model)}
 
     def forward(self, blurry: torch.Tensor) -> torch.Tensor:
         return self.inner(blurry.contiguous(memory_format=torch.channels_last)).contiguous()

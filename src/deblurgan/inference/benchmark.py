@@ -26,6 +26,7 @@ from torch import nn
 
 from deblurgan.inference.backends import BACKENDS, prepare_model
 from deblurgan.inference.deblurrer import Deblurrer
+from deblurgan.models.generator import arch_name, arch_spec
 
 __all__ = ["BASELINE", "BenchResult", "load_bench_model", "measure"]
 
@@ -145,7 +146,7 @@ def measure(
         torch.set_num_threads(threads)
     width, height = size
     model = load_bench_model(name).eval()
-    spec = dict(getattr(model, "arch_spec", {"name": type(model).__name__}))
+    spec = {"name": arch_name(model), **arch_spec(model)}
     arch = str(spec.pop("name"))
     parameters = sum(p.numel() for p in model.parameters())
     macs: int | None

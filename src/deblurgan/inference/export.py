@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from deblurgan.io.atomic import atomic_write
+from deblurgan.models.generator import arch_name, arch_spec, size_multiple
 
 __all__ = ["EXPORTERS", "ExportError", "ExportResult", "OnnxGenerator", "export_onnx"]
 
@@ -205,7 +206,7 @@ def export_onnx(
     if exporter not in EXPORTERS:
         raise ValueError(f"unknown exporter {exporter!r}; valid: {', '.join(EXPORTERS)}")
     ort = _import_onnxruntime()
-    multiple = int(getattr(model, "size_multiple", 1))
+    multiple = size_multiple(model)
     height, width = (_round_up(v, multiple) for v in size)
     check = (_round_up(height + height // 4, multiple), _round_up(width + width // 4, multiple))
     generator = torch.Generator().manual_seed(seed)
@@ -214,7 +215,7 @@ def export_onnx(
     model = model.eval().cpu()
     with torch.no_grad():
         expected = model(probe).float()
-    spec = getattr(model, "arch_spec", {"name": type(model).__name__})
+    spec = {"name": arch_name(model), **arch_spec(model)}
     props = {
         "deblurgan.size_multiple": str(multiple),
         "deblurgan.arch": json.dumps(spec, sort_keys=True, default=str),

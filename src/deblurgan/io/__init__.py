@@ -19,7 +19,7 @@ from deblurgan.io.download import (
     is_url,
     redact_url,
 )
-from deblurgan.io.errors import ImageError, describe_failure, printable
+from deblurgan.io.errors import ImageError, describe_failure, one_line, printable
 from deblurgan.io.image import (
     DEFAULT_MAX_PIXELS,
     WRITE_EXTENSIONS,
@@ -49,6 +49,7 @@ __all__ = [
     "image_to_tensor",
     "is_image_path",
     "is_url",
+    "one_line",
     "printable",
     "read_image",
     "redact_url",

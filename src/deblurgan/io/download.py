@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from deblurgan.io.atomic import atomic_write_text
+from deblurgan.io.errors import one_line
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -89,7 +90,7 @@ class DownloadError(OSError):
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(_one_line(message))
+        super().__init__(one_line(message))
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -99,11 +100,7 @@ class UnsafeURLError(ValueError):
     """A source refused before any connection: scheme, host or form; the message is one line."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(_one_line(message))
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+        super().__init__(one_line(message))
 
 
 def is_url(source: str | os.PathLike[str]) -> bool:
@@ -516,7 +513,7 @@ def _transfer(
     except http.client.InvalidURL as exc:
         raise UnsafeURLError(f"{shown}: malformed URL ({_scrub(str(exc), url)})") from None
     except (http.client.HTTPException, OSError) as exc:
-        raise DownloadError(f"{shown}: {_scrub(_one_line(exc), url)}") from None
+        raise DownloadError(f"{shown}: {_scrub(one_line(exc), url)}") from None
     with response:
         length_text = response.headers.get("Content-Length")
         try:
@@ -669,7 +666,7 @@ URLs are fetched
             if check is not None:
                 check(temporary)
         except ValueError as exc:
-            raise DownloadError(f"{shown}: {_one_line(exc)}; nothing was cached") from None
+            raise DownloadError(f"{shown}: {one_line(exc)}; nothing was cached") from None
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)

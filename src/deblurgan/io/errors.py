@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ImageError", "describe_failure", "printable"]
+__all__ = ["ImageError", "describe_failure", "one_line", "printable"]
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -33,8 +33,13 @@ def printable(text: str | os.PathLike[str]) -> str:
     return "".join(out)
 
 
-def _one_line(text: str) -> str:
-    """Collapse every run of whitespace (newlines included) into a single space."""
+def one_line(text: object) -> str:
+    r"""``str(text)`` with every run of whitespace (newlines included) made one space.
+
+    Example:
+        >>> one_line("no such file:\n  photo.jpg")
+        'no such file: photo.jpg'
+    """
     return " ".join(str(text).split())
 
 
@@ -57,7 +62,7 @@ class ImageError(ValueError):
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = os.fspath(path)
-        self.problem = _one_line(problem)
+        self.problem = one_line(problem)
         super().__init__(f"{printable(self.path)}: {printable(self.problem)}")
 
     def __reduce__(self) -> tuple[type[ImageError], tuple[str, str]]:

@@ -33,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 
 from deblurgan.inference.deblurrer import ModelOutputError
 from deblurgan.io import DEFAULT_MAX_PIXELS, ImageError
+from deblurgan.io.errors import one_line
 from deblurgan.web.limits import UploadLimit
 from deblurgan.web.queue import ClientGoneError, JobQueue, QueueFullError
 from deblurgan.web.service import (
@@ -61,12 +62,8 @@ _PAGE_POLICY = (
 )
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": _one_line(detail)}, status_code=status, headers=headers)
+    return JSONResponse({"detail": one_line(detail)}, status_code=status, headers=headers)
 
 
 def _attachment(filename: str) -> str:

@@ -10,7 +10,7 @@ ceiling for what a known blur allows.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from deblurgan.blur.deconv import DECONV_METHODS
 from deblurgan.inference.deblurrer import Deblurrer, resolve_device
 from deblurgan.models.complexity import count_macs, generator_macs
+from deblurgan.models.generator import arch_name, arch_spec, size_multiple
 from deblurgan.models.registries import GENERATORS
 from deblurgan.models.weights import SHIPPED_WEIGHTS, load_generator
 
@@ -224,7 +225,7 @@ def generator_method(
     """
     if isinstance(model, nn.Module):
         network = model
-        source = str(getattr(model, "arch_spec", {}).get("name", type(model).__name__))
+        source = arch_name(model)
     else:
         source = os.fspath(model)
         network = load_generator(source)
@@ -242,7 +243,7 @@ def generator_method(
     def restore(blurry: Tensor, kernel: Tensor | None) -> Tensor:
         return deblurrer(blurry)
 
-    arch = getattr(network, "arch_spec", None)
+    arch = arch_spec(network)
     return Method(
         name,
         restore,
@@ -251,7 +252,7 @@ def generator_method(
         model=deblurrer.model,
         settings={
             "source": source,
-            "arch": dict(arch) if isinstance(arch, Mapping) else type(network).__name__,
+            "arch": arch or type(network).__name__,
             "precision": deblurrer.precision,
             "tile_size": deblurrer.tile_size,
             "tile_overlap": deblurrer.tile_overlap,
@@ -267,12 +268,12 @@ def method_gmacs(method: Method, height: int, width: int) -> float | None:
     model = method.model
     if model is None:
         return None
-    spec = getattr(model, "arch_spec", None)
-    if isinstance(spec, Mapping) and spec.get("name") in GENERATORS:
+    spec = arch_spec(model)
+    if spec.get("name") in GENERATORS:
         kwargs = {k: v for k, v in spec.items() if k != "name"}
         macs = generator_macs(str(spec["name"]), kwargs, height=height, width=width)
     else:
-        multiple = int(getattr(model, "size_multiple", 1))
+        multiple = size_multiple(model)
         padded = (-(-height // multiple) * multiple, -(-width // multiple) * multiple)
         macs = count_macs(model, (1, 3, *padded))
     return macs / 1e9
