@@ -56,20 +56,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(name: str) -> object:
-    from deblurgan.models import (
-        FETCHABLE_WEIGHTS,
-        GENERATORS,
-        SHIPPED_WEIGHTS,
-        build_generator,
-        load_generator,
-    )
-
-    if name in GENERATORS and name not in SHIPPED_WEIGHTS and name not in FETCHABLE_WEIGHTS:
-        return build_generator(name)
-    return load_generator(name)
-
-
 def export_main(argv: Sequence[str]) -> int:
     """Run ``deblur export``; returns the exit code."""
     parser = build_parser()
@@ -89,8 +75,9 @@ def export_main(argv: Sequence[str]) -> int:
         return 1
     try:
         from deblurgan.inference.export import ExportError, export_onnx
+        from deblurgan.models.weights import load_or_build_generator
 
-        model = _load(args.model)
+        model = load_or_build_generator(args.model)
     except Exception as exc:
         print(
             f"deblur: error: cannot load model {args.model!r}: {' '.join(str(exc).split())}",
@@ -100,7 +87,7 @@ def export_main(argv: Sequence[str]) -> int:
     width, height = args.size
     try:
         result = export_onnx(
-            model,  # type: ignore[arg-type]
+            model,
             target,
             exporter=args.exporter,
             size=(height, width),

@@ -22,13 +22,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
-from torch import nn
 
 from deblurgan.inference.backends import BACKENDS, prepare_model
 from deblurgan.inference.deblurrer import Deblurrer
 from deblurgan.models.generator import arch_name, arch_spec
+from deblurgan.models.weights import load_or_build_generator
 
-__all__ = ["BASELINE", "BenchResult", "load_bench_model", "measure"]
+__all__ = ["BASELINE", "BenchResult", "measure"]
 
 #: The in-run baseline: DeblurGAN-v2's FPN-MobileNetV2 at its published width.
 BASELINE = "fpn_mobilenet"
@@ -80,27 +80,6 @@ def _current_rss_bytes() -> int:
         return _peak_rss_bytes()
 
 
-def load_bench_model(name: str) -> nn.Module:
-    """A registered architecture name (built untrained with its defaults: weights do not change
-    the speed), or shipped/fetched weights or a checkpoint file (loaded).
-
-    Example:
-        >>> load_bench_model("resnet").arch_spec["name"]
-        'resnet'
-    """
-    from deblurgan.models import (
-        FETCHABLE_WEIGHTS,
-        GENERATORS,
-        SHIPPED_WEIGHTS,
-        build_generator,
-        load_generator,
-    )
-
-    if name in GENERATORS and name not in SHIPPED_WEIGHTS and name not in FETCHABLE_WEIGHTS:
-        return build_generator(name)
-    return load_generator(name)
-
-
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -123,7 +102,7 @@ def measure(
     """Time model ``name`` on one ``(width, height)`` frame; see the module docstring.
 
     Args:
-        name: see :func:`load_bench_model`.
+        name: see :func:`deblurgan.models.load_or_build_generator`.
         size: ``(width, height)``.
         backend: ``eager``, ``compile`` or ``onnxruntime`` (exported here, parity-checked).
         channels_last: channels-last memory format (eager and compile).
@@ -145,7 +124,7 @@ def measure(
     if threads is not None:
         torch.set_num_threads(threads)
     width, height = size
-    model = load_bench_model(name).eval()
+    model = load_or_build_generator(name).eval()
     spec = {"name": arch_name(model), **arch_spec(model)}
     arch = str(spec.pop("name"))
     parameters = sum(p.numel() for p in model.parameters())

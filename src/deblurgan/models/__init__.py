@@ -13,6 +13,7 @@ from deblurgan.models.weights import (
     build_generator,
     generator_weights_path,
     load_generator,
+    load_or_build_generator,
     read_checkpoint,
     save_generator,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "fetch_weights",
     "generator_weights_path",
     "load_generator",
+    "load_or_build_generator",
     "read_checkpoint",
     "save_generator",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "check_weights",
     "generator_weights_path",
     "load_generator",
+    "load_or_build_generator",
     "read_checkpoint",
     "save_generator",
     "shipped_weights_path",
@@ -455,6 +456,25 @@ MAX_ARCH_INT = 4096
 
 MAX_PARAMETERS = 1_000_000_000
 """The most parameters a loaded generator may declare (4 GB in float32)."""
+
+
+def load_or_build_generator(name: str | os.PathLike[str]) -> nn.Module:
+    """A generator by any name a user gives: weights (shipped, fetched, a file or URL) are
+    loaded; a registered architecture without weights of its own is built untrained with its
+    defaults (what speed and export need: weights do not change either).
+
+    Example:
+        >>> load_or_build_generator("resnet").arch_spec["name"]
+        'resnet'
+    """
+    if (
+        isinstance(name, str)
+        and name in GENERATORS
+        and name not in SHIPPED_WEIGHTS
+        and name not in FETCHABLE_WEIGHTS
+    ):
+        return build_generator(name)
+    return load_generator(name)
 
 
 def _check_arch_numbers(path: Path, value: Any, key: str) -> None:
