@@ -17,15 +17,21 @@ the exit code is 1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from deblurgan.cli.arguments import non_negative_float, non_negative_int, positive_int, quality
 from deblurgan.cli.shared import describe_failure
+from deblurgan.data.pair_writer import (
+    PairWriter,
+    WriteSettings,
+    write_frame_pairs,
+    write_gopro_pairs,
+    write_kernel_pairs,
+    write_realistic_pairs,
+)
 from deblurgan.io.errors import one_line
 
 __all__ = ["KINDS", "blur_main", "build_parser"]
@@ -332,69 +338,6 @@ def _build_realistic(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     return RealisticDegradation(**settings)
 
 
-def _jsonable(value: Any) -> Any:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _first(params: dict[str, Any]) -> dict[str, Any]:
-    """Item 0 of each batched parameter, as plain JSON values."""
-    return {key: _jsonable(value[0]) for key, value in params.items()}
-
-
-def _write_json(path: Path, record: dict[str, Any], *, replace: bool) -> None:
-    """Write JSON atomically (exclusively unless ``replace``)."""
-    from deblurgan.io import ImageError, atomic_write_text
-
-    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
-    try:
-        atomic_write_text(path, text, replace=replace)
-    except FileExistsError as exc:
-        raise ImageError(
-            path, "output exists (another run may have written it meanwhile); not replaced"
-        ) from exc
-
-
-@dataclass
-class _Writer:
-    """Writes numbered pairs under ``scene`` and counts them; ``replace=False`` creates every
-    file exclusively, so a concurrent run into the same scene cannot replace this one's files."""
-
-    scene: Path
-    bit_depth: int
-    replace: bool = False
-    written: int = 0
-
-    def pair(self, index: int, blurry: Any, sharp: Any) -> None:
-        from deblurgan.io import write_image
-
-        name = f"{index:06d}.png"
-        for folder, image in (("sharp", sharp), ("blur", blurry)):
-            path = self.scene / folder / name
-            write_image(path, image, bit_depth=self.bit_depth, replace=self.replace)
-        self.written += 1
-
-    def kernel(self, index: int, kernel: Any, record: dict[str, Any]) -> None:
-        from deblurgan.io import write_image
-
-        image = (kernel / kernel.max()).expand(3, -1, -1)
-        path = self.scene / "kernel" / f"{index:06d}.png"
-        write_image(path, image, bit_depth=16, replace=self.replace)
-        _write_json(path.with_suffix(".json"), record, replace=self.replace)
-
-    def params(self, index: int, record: dict[str, Any]) -> None:
-        _write_json(self.scene / "params" / f"{index:06d}.json", record, replace=self.replace)
-
-
 def _default_scene(text: str) -> str:
     path = Path(text.rstrip("/\\") or text)
     name = path.stem if path.is_file() or path.suffix else path.name
@@ -419,222 +362,6 @@ def _inside_outputs(paths: Sequence[Path], scene: Path) -> Path | None:
         if any(resolved == f or resolved.is_relative_to(f) for f in folders):
             return path
     return None
-
-
-def _progress(total: int | None, quiet: bool, unit: str) -> Any:
-    from tqdm import tqdm
-
-    show = not quiet and sys.stderr.isatty()
-    return tqdm(total=total, file=sys.stderr, disable=not show, unit=unit, desc=_PROG)
-
-
-def _run_kernels(
-    args: argparse.Namespace,
-    files: list[Path],
-    sampler: Any,
-    camera: Any,
-    writer: _Writer,
-    failures: list[str],
-) -> None:
-    import torch
-
-    from deblurgan.data.transforms import item_generator
-    from deblurgan.io import read_image
-
-    margin = sampler.kernel_size // 2 if args.valid else 0
-    with _progress(len(files), args.quiet, "pair") as bar:
-        for index, path in enumerate(files):
-            bar.set_postfix_str(path.name, refresh=False)
-            try:
-                sharp = read_image(path).rgb
-                height, width = sharp.shape[-2:]
-                if min(height, width) <= 2 * margin:
-                    raise ValueError(f"{width}x{height} is too small for --valid with this kernel")
-                generator = item_generator(args.seed, index)
-                sample = sampler.sample(1, generator=generator)
-                blurry, drawn = camera(sharp, sample.kernels[0], generator=generator)
-                if margin:
-                    inner = (slice(None), slice(margin, -margin), slice(margin, -margin))
-                    blurry, sharp = blurry[inner], sharp[inner]
-                number = writer.written
-                writer.pair(number, blurry, sharp)
-                record = {
-                    "source": str(path),
-                    "kind": args.kind,
-                    "seed": args.seed,
-                    "input_index": index,
-                    "kernel_size": sampler.kernel_size,
-                    "kernel_png": "scaled to max 1; divide by its sum to recover the kernel",
-                    "kernel": _first(sample.params),
-                    "camera": {"settings": _jsonable(camera.as_dict()), "drawn": _first(drawn)},
-                    "valid": bool(args.valid),
-                }
-                writer.kernel(number, sample.kernels[0].to(torch.float32), record)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # a bad file must not stop the batch
-                failures.append(describe_failure(path, exc))
-            bar.update()
-
-
-def _run_realistic(
-    args: argparse.Namespace,
-    files: list[Path],
-    degradation: Any,
-    writer: _Writer,
-    failures: list[str],
-) -> None:
-    """Photo ``i`` through :func:`~deblurgan.data.synthetic.degrade_photo`, as item ``i`` of
-    ``SyntheticBlurDataset`` at scale 1 without flips (``deblur eval --format synthetic``)."""
-    from deblurgan.data.synthetic import degrade_photo, to_uint8
-    from deblurgan.data.transforms import item_generator
-    from deblurgan.io import read_image
-
-    with _progress(len(files), args.quiet, "pair") as bar:
-        for index, path in enumerate(files):
-            bar.set_postfix_str(path.name, refresh=False)
-            try:
-                photo = to_uint8(read_image(path, max_pixels=None).rgb)
-                pair = degrade_photo(
-                    photo,
-                    degradation,
-                    generator=item_generator(args.seed, index),
-                    crop_size=args.crop_size,
-                )
-                number = writer.written
-                writer.pair(number, pair.blurry, pair.sharp)
-                record = {
-                    "source": str(path),
-                    "kind": "realistic",
-                    "seed": args.seed,
-                    "input_index": index,
-                    "crop_size": args.crop_size,
-                    "settings": degradation.as_dict(),
-                    "params": _jsonable(pair.params),
-                }
-                writer.params(number, record)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # a bad file must not stop the batch
-                failures.append(describe_failure(path, exc))
-            bar.update()
-
-
-def _run_gopro(
-    args: argparse.Namespace,
-    files: list[Path],
-    synthesizer: Any,
-    camera: Any,
-    writer: _Writer,
-    failures: list[str],
-) -> None:
-    from deblurgan.data.transforms import item_generator
-    from deblurgan.io import read_image
-
-    with _progress(len(files), args.quiet, "pair") as bar:
-        for index, path in enumerate(files):
-            bar.set_postfix_str(path.name, refresh=False)
-            try:
-                photo = read_image(path).rgb
-                generator = item_generator(args.seed, index)
-                sample = synthesizer(photo, generator=generator)
-                blurry, drawn = camera(sample.blurry, None, generator=generator)
-                number = writer.written
-                writer.pair(number, blurry, sample.sharp)
-                record = {
-                    "source": str(path),
-                    "kind": "gopro",
-                    "seed": args.seed,
-                    "input_index": index,
-                    "path": _first(sample.params),
-                    "camera": {"settings": _jsonable(camera.as_dict()), "drawn": _first(drawn)},
-                }
-                writer.params(number, record)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:
-                failures.append(describe_failure(path, exc))
-            bar.update()
-
-
-def _frame_files(
-    files: list[Path], first: int, failures: list[str], stop: list[int]
-) -> Iterator[Any]:
-    """Read ``files[first:]`` in order; at a bad one, report it and end (a cut in the sequence)."""
-    from deblurgan.io import ImageError, read_image
-
-    for position in range(first, len(files)):
-        try:
-            yield read_image(files[position]).rgb
-        except (ImageError, OSError) as exc:
-            failures.append(describe_failure(files[position], exc))
-            stop.append(position)
-            return
-
-
-def _run_frames(
-    args: argparse.Namespace,
-    source: Path,
-    files: list[Path] | None,
-    num_frames: Any,
-    camera: Any,
-    writer: _Writer,
-    failures: list[str],
-) -> None:
-    from deblurgan.blur import frame_pairs, read_video_frames
-    from deblurgan.data.transforms import item_generator
-
-    settings = {
-        "num_frames": num_frames,
-        "stride": args.stride,
-        "gamma": args.gamma,
-        "generator": item_generator(args.seed, 0),
-    }
-    noise_generator = item_generator(args.seed, 1)
-    limit = args.limit
-    index = 0
-    first = 0  # first frame of the current run of readable frames
-    with _progress(None, args.quiet, "pair") as bar:
-        while limit is None or index < limit:
-            stop: list[int] = []
-            if files is None:
-                stream: Iterator[Any] = read_video_frames(source)
-            else:
-                if first >= len(files):
-                    break
-                stream = _frame_files(files, first, failures, stop)
-            try:
-                for pair in frame_pairs(stream, **settings):
-                    blurry, drawn = camera(pair.blurry, None, generator=noise_generator)
-                    writer.pair(index, blurry, pair.sharp)
-                    start = first + pair.start
-                    record: dict[str, Any] = {
-                        "source": str(source),
-                        "kind": "frames",
-                        "seed": args.seed,
-                        "index": index,
-                        "start": start,
-                        "num_frames": pair.num_frames,
-                        "middle": start + pair.num_frames // 2,
-                        "gamma": args.gamma,
-                        "camera": {"settings": _jsonable(camera.as_dict()), "drawn": _first(drawn)},
-                    }
-                    if files is not None:
-                        record["frames"] = [str(p) for p in files[start : start + pair.num_frames]]
-                    writer.params(index, record)
-                    index += 1
-                    bar.update()
-                    if limit is not None and index >= limit:
-                        break
-            except (ValueError, OSError) as exc:  # an unreadable video or frame
-                failures.append(describe_failure(source, exc))
-                break
-            if files is None or not stop:
-                break
-            first = stop[0] + 1
-    if index == 0 and not failures:
-        window = " ".join(map(str, num_frames)) if isinstance(num_frames, tuple) else num_frames
-        failures.append(f"{source}: no pair made: fewer frames than one window (--frames {window})")
 
 
 def blur_main(argv: Sequence[str]) -> int:
@@ -709,21 +436,31 @@ def blur_main(argv: Sequence[str]) -> int:
         )
         return 2
 
-    writer = _Writer(scene, args.bit_depth, replace=args.force)
+    writer = PairWriter(scene, args.bit_depth, replace=args.force)
     failures: list[str] = [str(problem) for problem in input_problems]
     if files is not None and args.limit is not None and args.kind != "frames":
         files = files[: args.limit]
     if not args.quiet:
         count = f"{len(files)} input(s)" if files is not None and args.kind != "frames" else ""
         print(f"{_PROG}: {args.kind} blur -> {scene} {count}".rstrip(), file=sys.stderr)
+    settings = WriteSettings(
+        seed=args.seed,
+        kind=args.kind,
+        quiet=args.quiet,
+        valid=bool(getattr(args, "valid", False)),
+        crop_size=getattr(args, "crop_size", None),
+        stride=getattr(args, "stride", 1),
+        gamma=getattr(args, "gamma", "srgb"),
+        limit=args.limit,
+    )
     if args.kind == "realistic":
-        _run_realistic(args, files or [], engine, writer, failures)
+        write_realistic_pairs(settings, files or [], engine, writer, failures)
     elif args.kind in KERNEL_KINDS:
-        _run_kernels(args, files or [], engine, camera, writer, failures)
+        write_kernel_pairs(settings, files or [], engine, camera, writer, failures)
     elif args.kind == "gopro":
-        _run_gopro(args, files or [], engine, camera, writer, failures)
+        write_gopro_pairs(settings, files or [], engine, camera, writer, failures)
     else:
-        _run_frames(args, video or source, files, engine, camera, writer, failures)
+        write_frame_pairs(settings, video or source, files, engine, camera, writer, failures)
 
     if not args.quiet or failures:
         print(f"{writer.written} pair(s) written to {scene}, {len(failures)} failed")
