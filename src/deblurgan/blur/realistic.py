@@ -35,9 +35,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from deblurgan.blur.apply import convolve_valid, linear_to_srgb, srgb_to_linear
+from deblurgan.blur.camera_path import _composite_objects
 from deblurgan.blur.checks import check_generator, check_range
 from deblurgan.blur.degrade import jpeg_compress
-from deblurgan.blur.gopro import GoProBlurSynthesizer, _composite_objects
+from deblurgan.blur.gopro import GoProBlurSynthesizer
 from deblurgan.blur.trajectory import TrajectoryKernelSampler
 
 __all__ = [
