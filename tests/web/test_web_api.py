@@ -327,11 +327,16 @@ def test_queue_drops_a_job_whose_client_left() -> None:
 def test_serve_command_loads_first_prints_address_and_runs_uvicorn(
     tiny_model: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import torch
     import uvicorn
 
     started: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
-    assert main(["serve", "-m", tiny_model, "--port", "8123", "--device", "cpu"]) == 0
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: started.update(threads=n))
+    argv = ["serve", "-m", tiny_model, "--port", "8123", "--device", "cpu", "--threads", "1"]
+    assert main(argv) == 0
+    assert started["threads"] == 1 and torch.get_num_threads() == threads
     out = capsys.readouterr().out
     assert "open http://127.0.0.1:8123/" in out and "tiny, default" in out
     assert started["host"] == "127.0.0.1" and started["port"] == 8123

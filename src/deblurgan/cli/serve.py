@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from deblurgan.cli.arguments import positive_int
+from deblurgan.cli.arguments import add_running_options, positive_int
 from deblurgan.cli.shared import (
     add_download_options,
     check_download_options,
@@ -53,29 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         "The first is the page's default (default: default)",
     )
     add_download_options(parser)
-    parser.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--precision",
-        choices=("fp32", "fp16", "bf16"),
-        default="fp32",
-        help="(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--tile-size",
-        type=positive_int,
-        default=1024,
-        metavar="N",
-        help="default tile size of a request (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--tile-overlap",
-        type=int,
-        default=64,
-        metavar="N",
-        help="default tile overlap of a request (default: %(default)s)",
-    )
+    add_running_options(parser)  # --tile-size / --tile-overlap: a request's defaults
     parser.add_argument(
         "--max-upload",
         type=positive_int,
@@ -135,6 +113,10 @@ def serve_main(argv: Sequence[str]) -> int:
         parser.error(f"--port must be 0-65535, got {args.port}")
     if args.queue < 0:
         parser.error(f"--queue must be >= 0, got {args.queue}")
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if not 0 <= args.tile_overlap < args.tile_size:
         parser.error(f"--tile-overlap must be in [0, --tile-size={args.tile_size})")
     try:
