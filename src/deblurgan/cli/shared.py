@@ -15,8 +15,10 @@ from typing import Any
 from deblurgan.io.errors import describe_failure
 
 __all__ = [
+    "AUTO_ONNX_MIN_FRAMES",
     "add_backend_option",
     "add_download_options",
+    "auto_video_backend",
     "check_download_options",
     "describe_failure",
     "fetch_model_sources",
@@ -146,16 +148,54 @@ def unique_names(models: Sequence[str]) -> list[str]:
     return names
 
 
-def add_backend_option(parser: argparse.ArgumentParser) -> None:
-    """``--backend eager|compile|onnxruntime`` (see :mod:`deblurgan.inference.backends`)."""
+def add_backend_option(parser: argparse.ArgumentParser, *, auto: bool = False) -> None:
+    """``--backend eager|compile|onnxruntime`` (see :mod:`deblurgan.inference.backends`), and
+    ``auto`` (the default) where ``auto`` is true: see :func:`auto_video_backend`."""
+    choices = ("auto", "eager", "compile", "onnxruntime") if auto else BACKEND_CHOICES
     parser.add_argument(
         "--backend",
-        choices=("eager", "compile", "onnxruntime"),
-        default="eager",
+        choices=choices,
+        default="auto" if auto else "eager",
         help="eager PyTorch; torch.compile (a first call of tens of seconds per size, then "
         "faster: for videos and folders); onnxruntime (an .onnx model from 'deblur export', "
-        "or a model exported on the fly; .onnx models use it by default) (default: eager)",
+        "or a model exported on the fly; .onnx models use it by default)"
+        + (
+            "; auto: onnxruntime for a video of at least "
+            f"{AUTO_ONNX_MIN_FRAMES} frames on the CPU in fp32 (its export is repaid after a "
+            "few frames: docs/performance.md), else eager (default: auto)"
+            if auto
+            else " (default: eager)"
+        ),
     )
+
+
+BACKEND_CHOICES = ("eager", "compile", "onnxruntime")
+#: ``--backend auto`` exports a video's model to ONNX from this many frames on: the export and
+#: its parity check cost about 15 s on 2 CPU threads and onnxruntime ran 720p frames 3.5x faster
+#: than eager PyTorch (docs/performance.md), so the cost is repaid within a few frames; 30 keeps
+#: clips of a second or so from paying it.
+AUTO_ONNX_MIN_FRAMES = 30
+
+
+def auto_video_backend(args: argparse.Namespace, frames: int) -> str:
+    """The backend ``--backend auto`` picks for a video of ``frames`` frames (0: unknown).
+
+    onnxruntime on the CPU in fp32 for a generator (not already an ``.onnx`` file) and at least
+    :data:`AUTO_ONNX_MIN_FRAMES` frames; eager otherwise (a GPU, fp16/bf16, a short clip).
+
+    Example:
+        >>> args = argparse.Namespace(device="cpu", precision="fp32", model="default")
+        >>> auto_video_backend(args, 250), auto_video_backend(args, 10)
+        ('onnxruntime', 'eager')
+    """
+    from deblurgan.inference.deblurrer import resolve_device
+
+    if str(args.model).lower().endswith(".onnx"):
+        return "onnxruntime"
+    on_cpu = resolve_device(args.device).type == "cpu"
+    if on_cpu and args.precision == "fp32" and frames >= AUTO_ONNX_MIN_FRAMES:
+        return "onnxruntime"
+    return "eager"
 
 
 def add_download_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

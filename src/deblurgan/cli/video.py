@@ -18,10 +18,12 @@ from deblurgan.cli.arguments import add_running_options, non_negative_int, posit
 from deblurgan.cli.shared import (
     add_backend_option,
     add_download_options,
+    auto_video_backend,
     check_download_options,
     load_deblurrer,
     log_to_stderr,
 )
+from deblurgan.io.errors import one_line
 from deblurgan.models.generator import arch_name
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_download_options(parser)
     add_running_options(parser)
-    add_backend_option(parser)
+    add_backend_option(parser, auto=True)
     parser.add_argument(
         "--batch-size",
         type=positive_int,
@@ -162,11 +164,27 @@ def video_main(argv: Sequence[str]) -> int:
         print(f"deblur: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     with log_to_stderr("deblur", args.quiet):
+        chosen = args.backend == "auto"
+        if chosen:
+            args.backend = auto_video_backend(args, info.frames)
         try:
             deblurrer = load_deblurrer(args, "deblur")
         except ValueError as exc:
-            print(f"deblur: error: {' '.join(str(exc).split())}", file=sys.stderr)
-            return 2
+            if not (chosen and args.backend == "onnxruntime"):
+                print(f"deblur: error: {' '.join(str(exc).split())}", file=sys.stderr)
+                return 2
+            # The model does not export (or not within 1e-3): eager PyTorch runs it as it is.
+            print(
+                f"deblur: note: backend auto: onnxruntime unavailable ({one_line(exc)}); "
+                "running eager PyTorch",
+                file=sys.stderr,
+            )
+            args.backend = "eager"
+            try:
+                deblurrer = load_deblurrer(args, "deblur")
+            except ValueError as again:
+                print(f"deblur: error: {one_line(again)}", file=sys.stderr)
+                return 2
         return _run(args, deblurrer, source, target, info)
 
 
