@@ -102,18 +102,20 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_auto_backend_exports_a_long_video_and_falls_back_to_eager(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deblurgan.cli.shared import AUTO_ONNX_MIN_FRAMES
+    import deblurgan.cli.shared as shared
 
+    # Tiny frames: the threshold (30 frames of 720p) is scaled down to 30 frames of 32x24.
+    monkeypatch.setattr(shared, "AUTO_ONNX_MIN_MEGAPIXELS", 30 * 32 * 24 / 1e6)
     torch.manual_seed(0)
     model = build_generator({"name": "lite_unet", "width": 4, "blocks": 1})
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.add_(0.05 * torch.randn_like(parameter))  # not the identity
     checkpoint = str(save_generator(model, tmp_path / "lite.safetensors"))
-    source = write_test_video(tmp_path / "clip.mp4", frames=AUTO_ONNX_MIN_FRAMES, size=(32, 24))
+    source = write_test_video(tmp_path / "clip.mp4", frames=30, size=(32, 24))
     argv = ["video", str(source), "-m", checkpoint, "--device", "cpu", "--crf", "0"]
     assert main([*argv, "-o", str(tmp_path / "onnx.mkv")]) == 0
-    assert "backend onnxruntime" in capsys.readouterr().err  # long enough to repay the export
+    assert "backend onnxruntime" in capsys.readouterr().err  # enough work to repay the export
     assert main([*argv, "-o", str(tmp_path / "eager.mkv"), "--backend", "eager"]) == 0
     capsys.readouterr()
     onnx, eager = _frames(tmp_path / "onnx.mkv"), _frames(tmp_path / "eager.mkv")
@@ -132,19 +134,6 @@ def test_auto_backend_exports_a_long_video_and_falls_back_to_eager(
     err = capsys.readouterr().err
     assert "onnxruntime unavailable" in err and "backend eager" in err
     short = write_test_video(tmp_path / "short.mp4", frames=3, size=(32, 24))
-    assert (
-        main(
-            [
-                "video",
-                str(short),
-                "-m",
-                checkpoint,
-                "--device",
-                "cpu",
-                "-o",
-                str(tmp_path / "s.mkv"),
-            ]
-        )
-        == 0
-    )
+    out = str(tmp_path / "s.mkv")
+    assert main(["video", str(short), "-m", checkpoint, "--device", "cpu", "-o", out]) == 0
     assert "backend eager" in capsys.readouterr().err  # a short clip does not pay for an export

@@ -15,14 +15,15 @@ from typing import Any
 from deblurgan.io.errors import describe_failure
 
 __all__ = [
-    "AUTO_ONNX_MIN_FRAMES",
+    "AUTO_ONNX_MIN_MEGAPIXELS",
     "add_backend_option",
     "add_download_options",
-    "auto_video_backend",
+    "auto_backend",
     "check_download_options",
     "describe_failure",
     "fetch_model_sources",
     "load_deblurrer",
+    "load_deblurrer_auto",
     "log_to_stderr",
     "one_line_diagnostic",
     "unique_names",
@@ -150,8 +151,8 @@ def unique_names(models: Sequence[str]) -> list[str]:
 
 def add_backend_option(parser: argparse.ArgumentParser, *, auto: bool = False) -> None:
     """``--backend eager|compile|onnxruntime`` (see :mod:`deblurgan.inference.backends`), and
-    ``auto`` (the default) where ``auto`` is true: see :func:`auto_video_backend`."""
-    choices = ("auto", "eager", "compile", "onnxruntime") if auto else BACKEND_CHOICES
+    ``auto`` (the default) where ``auto`` is true: see :func:`auto_backend`."""
+    choices = ("auto", *BACKEND_CHOICES) if auto else BACKEND_CHOICES
     parser.add_argument(
         "--backend",
         choices=choices,
@@ -160,9 +161,9 @@ def add_backend_option(parser: argparse.ArgumentParser, *, auto: bool = False) -
         "faster: for videos and folders); onnxruntime (an .onnx model from 'deblur export', "
         "or a model exported on the fly; .onnx models use it by default)"
         + (
-            "; auto: onnxruntime for a video of at least "
-            f"{AUTO_ONNX_MIN_FRAMES} frames on the CPU in fp32 (its export is repaid after a "
-            "few frames: docs/performance.md), else eager (default: auto)"
+            "; auto: onnxruntime on the CPU in fp32 when the work is at least "
+            f"{AUTO_ONNX_MIN_MEGAPIXELS:.0f} megapixels (30 frames of 1280x720), where its "
+            "export is repaid (docs/performance.md), else eager (default: auto)"
             if auto
             else " (default: eager)"
         ),
@@ -170,22 +171,23 @@ def add_backend_option(parser: argparse.ArgumentParser, *, auto: bool = False) -
 
 
 BACKEND_CHOICES = ("eager", "compile", "onnxruntime")
-#: ``--backend auto`` exports a video's model to ONNX from this many frames on: the export and
-#: its parity check cost about 15 s on 2 CPU threads and onnxruntime ran 720p frames 3.5x faster
-#: than eager PyTorch (docs/performance.md), so the cost is repaid within a few frames; 30 keeps
-#: clips of a second or so from paying it.
-AUTO_ONNX_MIN_FRAMES = 30
+#: ``--backend auto`` exports the model to ONNX for at least this much work (megapixels in all):
+#: the export and its parity check cost about 15 s on 2 CPU threads, and onnxruntime ran 720p
+#: frames 3.5x faster than eager PyTorch (docs/performance.md), so about 3 frames repay it; 30
+#: frames of 720p keep a few photos or a clip of a second from paying it.
+AUTO_ONNX_MIN_MEGAPIXELS = 30 * 1280 * 720 / 1e6
 
 
-def auto_video_backend(args: argparse.Namespace, frames: int) -> str:
-    """The backend ``--backend auto`` picks for a video of ``frames`` frames (0: unknown).
+def auto_backend(args: argparse.Namespace, megapixels: float) -> str:
+    """The backend ``--backend auto`` picks for ``megapixels`` of images or frames in all.
 
-    onnxruntime on the CPU in fp32 for a generator (not already an ``.onnx`` file) and at least
-    :data:`AUTO_ONNX_MIN_FRAMES` frames; eager otherwise (a GPU, fp16/bf16, a short clip).
+    onnxruntime on the CPU in fp32 for a generator and at least
+    :data:`AUTO_ONNX_MIN_MEGAPIXELS`; onnxruntime for an ``.onnx`` file; eager otherwise (a
+    GPU, fp16/bf16, little work).
 
     Example:
         >>> args = argparse.Namespace(device="cpu", precision="fp32", model="default")
-        >>> auto_video_backend(args, 250), auto_video_backend(args, 10)
+        >>> auto_backend(args, 250 * 0.92), auto_backend(args, 3 * 0.92)
         ('onnxruntime', 'eager')
     """
     from deblurgan.inference.deblurrer import resolve_device
@@ -193,9 +195,38 @@ def auto_video_backend(args: argparse.Namespace, frames: int) -> str:
     if str(args.model).lower().endswith(".onnx"):
         return "onnxruntime"
     on_cpu = resolve_device(args.device).type == "cpu"
-    if on_cpu and args.precision == "fp32" and frames >= AUTO_ONNX_MIN_FRAMES:
+    if on_cpu and args.precision == "fp32" and megapixels >= AUTO_ONNX_MIN_MEGAPIXELS:
         return "onnxruntime"
     return "eager"
+
+
+def load_deblurrer_auto(args: argparse.Namespace, prog: str, megapixels: float) -> Any:
+    """:func:`load_deblurrer`, resolving ``--backend auto`` first (:func:`auto_backend`); when
+    the automatic onnxruntime choice fails (the model does not export, or not within 1e-3), it
+    says so in one line and runs eager PyTorch. Sets ``args.backend`` to what runs.
+
+    Raises:
+        ValueError: the model cannot be loaded (one line).
+    """
+    chosen = args.backend == "auto"
+    if chosen:
+        args.backend = auto_backend(args, megapixels)
+    try:
+        return load_deblurrer(args, prog)
+    except ValueError as exc:
+        if not (chosen and args.backend == "onnxruntime") or str(args.model).lower().endswith(
+            ".onnx"
+        ):
+            raise
+        from deblurgan.io.errors import one_line
+
+        print(
+            f"{prog}: note: backend auto: onnxruntime unavailable ({one_line(exc)}); "
+            "running eager PyTorch",
+            file=sys.stderr,
+        )
+        args.backend = "eager"
+        return load_deblurrer(args, prog)
 
 
 def add_download_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

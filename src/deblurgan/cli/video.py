@@ -18,9 +18,8 @@ from deblurgan.cli.arguments import add_running_options, non_negative_int, posit
 from deblurgan.cli.shared import (
     add_backend_option,
     add_download_options,
-    auto_video_backend,
     check_download_options,
-    load_deblurrer,
+    load_deblurrer_auto,
     log_to_stderr,
 )
 from deblurgan.io.errors import one_line
@@ -164,27 +163,12 @@ def video_main(argv: Sequence[str]) -> int:
         print(f"deblur: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     with log_to_stderr("deblur", args.quiet):
-        chosen = args.backend == "auto"
-        if chosen:
-            args.backend = auto_video_backend(args, info.frames)
+        megapixels = info.frames * info.width * info.height / 1e6  # 0 frames: unknown, eager
         try:
-            deblurrer = load_deblurrer(args, "deblur")
+            deblurrer = load_deblurrer_auto(args, "deblur", megapixels)
         except ValueError as exc:
-            if not (chosen and args.backend == "onnxruntime"):
-                print(f"deblur: error: {' '.join(str(exc).split())}", file=sys.stderr)
-                return 2
-            # The model does not export (or not within 1e-3): eager PyTorch runs it as it is.
-            print(
-                f"deblur: note: backend auto: onnxruntime unavailable ({one_line(exc)}); "
-                "running eager PyTorch",
-                file=sys.stderr,
-            )
-            args.backend = "eager"
-            try:
-                deblurrer = load_deblurrer(args, "deblur")
-            except ValueError as again:
-                print(f"deblur: error: {one_line(again)}", file=sys.stderr)
-                return 2
+            print(f"deblur: error: {one_line(exc)}", file=sys.stderr)
+            return 2
         return _run(args, deblurrer, source, target, info)
 
 
