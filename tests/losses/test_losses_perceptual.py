@@ -200,7 +200,7 @@ def test_fetched_weights_are_the_default(tmp_path: Path, caplog: pytest.LogCaptu
         perceptual = PerceptualLoss(net="vgg16", layer="relu3_3")
     assert caplog.text == ""
     torch.testing.assert_close(
-        lpips.network.lin2.weight, torch.load(lin_path)["lin2.model.1.weight"]
+        lpips.network.lin2.weight, torch.load(lin_path, weights_only=True)["lin2.model.1.weight"]
     )
     torch.testing.assert_close(perceptual.network.features[14].weight, vgg16["features.14.weight"])
     # Explicit paths still win, and VGG19 is never stood in for by VGG16.
