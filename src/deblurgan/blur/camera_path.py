@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from deblurgan.blur.checks import check_generator, check_range
+from deblurgan.blur.checks import as_batch, check_generator, check_range
 from deblurgan.blur.degrade import Gamma, decode_gamma, encode_gamma, parse_gamma
 from deblurgan.blur.trajectory import _uniform
 
@@ -430,12 +430,7 @@ def _render(
     """:func:`render_camera_path`, with sub-frame ``times`` (default: evenly spaced) and
     ``weights`` (default: equal). ``precise=False`` computes the sampling grids in float32
     (about 1e-5 px off, much faster) for the many sub-frames of the adaptive mode."""
-    if not isinstance(sharp, Tensor):
-        raise TypeError(f"sharp must be a torch.Tensor, got {type(sharp)}")
-    squeeze = sharp.ndim == 3
-    images = sharp.unsqueeze(0) if squeeze else sharp
-    if images.ndim != 4:
-        raise ValueError(f"sharp must be (B, C, H, W) or (C, H, W), got {tuple(sharp.shape)}")
+    images, squeeze = as_batch(sharp)
     b, _, height, width = images.shape
     translation = translation.unsqueeze(0) if translation.ndim == 2 else translation
     rotation = rotation.unsqueeze(0) if rotation.ndim == 1 else rotation

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+from torch import Tensor
 
-__all__ = ["check_generator", "check_range"]
+__all__ = ["as_batch", "check_generator", "check_range"]
 
 
 def check_range(
@@ -46,3 +47,20 @@ def check_generator(generator: object, *, owner: str | None = None, optional: bo
     raise TypeError(
         f"{where}generator must be {wanted}, got {generator!r} (no global random state is used)"
     )
+
+
+def as_batch(images: object, name: str = "sharp") -> tuple[Tensor, bool]:
+    """``(images as (B, C, H, W), whether a (C, H, W) image was given)``: undo with ``[0]``.
+
+    Example:
+        >>> batch, single = as_batch(torch.zeros(3, 4, 5))
+        >>> tuple(batch.shape), single
+        ((1, 3, 4, 5), True)
+    """
+    if not isinstance(images, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(images)}")
+    single = images.ndim == 3
+    batch = images.unsqueeze(0) if single else images
+    if batch.ndim != 4:
+        raise ValueError(f"{name} must be (B, C, H, W) or (C, H, W), got {tuple(images.shape)}")
+    return batch, single

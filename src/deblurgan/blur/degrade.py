@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from deblurgan.blur.apply import blur_image, linear_to_srgb, srgb_to_linear
-from deblurgan.blur.checks import check_generator, check_range
+from deblurgan.blur.checks import as_batch, check_generator, check_range
 
 __all__ = [
     "Degradation",
@@ -332,12 +332,7 @@ class Degradation:
             ``highlight_gain`` when highlights are boosted, ``jpeg_quality`` with JPEG.
         """
         check_generator(generator)
-        if not isinstance(sharp, Tensor):
-            raise TypeError(f"sharp must be a torch.Tensor, got {type(sharp)}")
-        squeeze = sharp.ndim == 3
-        images = sharp.unsqueeze(0) if squeeze else sharp
-        if images.ndim != 4:
-            raise ValueError(f"sharp must be (B, C, H, W) or (C, H, W), got {tuple(sharp.shape)}")
+        images, squeeze = as_batch(sharp)
         b = images.shape[0]
         # Fixed draw order, so a seed fixes every value whatever the options.
         params: dict[str, Tensor] = {}

@@ -31,7 +31,7 @@ from deblurgan.blur.camera_path import (
     random_camera_path,
     render_camera_path,
 )
-from deblurgan.blur.checks import check_generator, check_range
+from deblurgan.blur.checks import as_batch, check_generator, check_range
 from deblurgan.blur.degrade import Gamma, parse_gamma
 from deblurgan.blur.frames import FrameCount, draw_odd, odd_counts
 from deblurgan.blur.trajectory import _uniform
@@ -182,12 +182,7 @@ class GoProBlurSynthesizer:
             ``longest_streak`` (a bound on the longest path one travels), both in pixels.
         """
         check_generator(generator)
-        if not isinstance(sharp, Tensor):
-            raise TypeError(f"sharp must be a torch.Tensor, got {type(sharp)}")
-        squeeze = sharp.ndim == 3
-        images = sharp.unsqueeze(0) if squeeze else sharp
-        if images.ndim != 4:
-            raise ValueError(f"sharp must be (B, C, H, W) or (C, H, W), got {tuple(sharp.shape)}")
+        images, squeeze = as_batch(sharp)
         b, _, height, width = images.shape
         margin = self.margin_for(height, width)
         if 2 * margin >= min(height, width):
