@@ -494,10 +494,6 @@ def reference_id(reference: str) -> str:
     return f"{Path(reference).stem}:{sha256_file(path)[:16]}"
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def fill_reference_cache(
     photos: Sequence[tuple[str, Path]], settings: CropSettings, args: argparse.Namespace
 ) -> dict[str, Path]:
@@ -507,7 +503,11 @@ def fill_reference_cache(
     cache = args.cache / "real_reference"
     cache.mkdir(parents=True, exist_ok=True)
     ref_id = reference_id(args.reference)
-    files = {name: cache / f"{cache_key(_digest(p), settings, ref_id)}.png" for name, p in photos}
+    from deblurgan.io.download import sha256_file
+
+    files = {
+        name: cache / f"{cache_key(sha256_file(p), settings, ref_id)}.png" for name, p in photos
+    }
     missing = [(name, path) for name, path in photos if not files[name].is_file()]
     if missing:
         import torch

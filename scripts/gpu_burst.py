@@ -28,7 +28,6 @@ GPU's step.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -58,11 +57,10 @@ GPU_OVERRIDES = (
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    sys.path.insert(0, str(ROOT / "src"))  # also on the GPU machine, where nothing is installed
+    from deblurgan.io.download import sha256_file
+
+    return sha256_file(path)
 
 
 def _tree_bytes() -> int:

@@ -465,14 +465,6 @@ def split_of(key: str, *, seed: int = SEED) -> str:
 
 
 # ----------------------------------------------------------------------------- running
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _fingerprint() -> str:
     """What decides the selection: a change re-runs even when every file is in place."""
     parts = [
@@ -536,7 +528,9 @@ def _measure_all(
         cache: dict[str, dict[str, float]] = json.loads(cache_file.read_text())
     except (OSError, ValueError):
         cache = {}
-    digests = [_sha256(c.path) for c in candidates]
+    from deblurgan.io.download import sha256_file
+
+    digests = [sha256_file(c.path) for c in candidates]
     todo = sorted(
         {d: c for d, c in zip(digests, candidates, strict=True) if d not in cache}.items()
     )
