@@ -600,15 +600,66 @@ def test_a_raw_warning_during_a_command_is_one_line(
 
     import deblurgan.cli.restore as restore
 
-    real_load = restore.load_deblurrer
+    real_load = restore.load_deblurrer_auto
 
-    def noisy_load(args, prog):
+    def noisy_load(args, prog, megapixels):
         warnings.warn("a pickle protocol note\n  spread over lines", UserWarning, stacklevel=1)
-        return real_load(args, prog)
+        return real_load(args, prog, megapixels)
 
-    monkeypatch.setattr(restore, "load_deblurrer", noisy_load)
+    monkeypatch.setattr(restore, "load_deblurrer_auto", noisy_load)
     assert main([str(folder / "rgb.png"), "-o", str(folder / "x.png"), "--model", checkpoint]) == 0
     err = capsys.readouterr().err
     assert "deblur: warning: a pickle protocol note spread over lines\n" in err
     assert "spread over lines" not in err.replace("note spread over lines", "")
     assert warnings.showwarning.__module__ == "warnings"  # restored after the command
+
+
+def test_backend_auto_weighs_a_folder_in_pixels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deblurgan.inference.backends as backends
+
+    # Tiny frames: lite_unet's export is taken to be repaid after 15 frames of 32x24, so auto
+    # (which asks for twice that) exports for 30 of them.
+    monkeypatch.setitem(backends.ONNX_BREAK_EVEN_FRAMES, "lite_unet", 15 * 32 * 24 / (1280 * 720))
+    torch.manual_seed(0)
+    model = build_generator({"name": "lite_unet", "width": 4, "blocks": 1})
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))  # not the identity
+    checkpoint = str(save_generator(model, tmp_path / "lite.safetensors"))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(30):
+        Image.fromarray(_rgb(24, 32, seed=i)).save(photos / f"p{i:02d}.png")
+    (photos / "broken.png").write_bytes(b"not an image")  # counts 0, reported in its turn
+    argv = [str(photos), "-m", checkpoint, "--device", "cpu"]
+    assert main([*argv, "-o", str(tmp_path / "onnx")]) == 1
+    captured = capsys.readouterr()
+    assert "backend onnxruntime" in captured.err and "30 restored, 1 failed" in captured.out
+    assert main([*argv, "-o", str(tmp_path / "eager"), "--backend", "eager"]) == 1
+    assert "backend eager" in capsys.readouterr().err
+    for i in (0, 29):
+        onnx = read_image(tmp_path / "onnx" / f"p{i:02d}.png").rgb
+        eager = read_image(tmp_path / "eager" / f"p{i:02d}.png").rgb
+        assert (onnx - eager).abs().max() <= 1 / 255  # within 1e-3, then 8-bit rounding
+    few = tmp_path / "few"
+    few.mkdir()
+    for i in range(3):
+        Image.fromarray(_rgb(24, 32, seed=i)).save(few / f"p{i}.png")
+    assert main([str(few), "-m", checkpoint, "--device", "cpu", "-o", str(tmp_path / "f")]) == 0
+    assert "backend eager" in capsys.readouterr().err  # three photos do not pay for an export
+
+
+def test_backend_auto_keeps_eager_where_onnxruntime_does_not_pay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deblurgan.inference.backends as backends
+
+    # However much work: an architecture that is not listed as repaying its export runs eager.
+    monkeypatch.setattr(backends, "ONNX_AUTO_MARGIN", 0.0)
+    model = build_generator({"name": "resnet", "width": 4, "n_blocks": 1})
+    checkpoint = str(save_generator(model, tmp_path / "resnet.safetensors"))
+    Image.fromarray(_rgb(24, 32, seed=0)).save(tmp_path / "a.png")
+    assert main([str(tmp_path / "a.png"), "-m", checkpoint, "--device", "cpu"]) == 0
+    assert "backend eager" in capsys.readouterr().err

@@ -57,7 +57,14 @@ def test_legacy_export_agrees_at_another_size(name: str, tmp_path: Path) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(GENERATORS))
 def test_every_generator_exports_or_names_the_operator(name: str, tmp_path: Path) -> None:
-    model = _tiny(name)
+    if name == "maxim_3s":
+        # One stage holds MAXIM's kinds of block (multi-axis gated MLPs, cross-gating of the
+        # skips); later stages add SAM and their fusion, built of the same operations. It
+        # exports in about 80 s here, against about 215 s for two stages.
+        torch.manual_seed(0)
+        model = build_generator({"name": name, **TINY[name], "num_stages": 1}).eval()
+    else:
+        model = _tiny(name)
     try:
         result = export_onnx(model, tmp_path / "m.onnx", size=(64, 80))
     except ExportError as exc:

@@ -23,7 +23,7 @@ from deblurgan.cli.shared import (
     add_download_options,
     check_download_options,
     describe_failure,
-    load_deblurrer,
+    load_deblurrer_auto,
     log_to_stderr,
 )
 from deblurgan.io import (
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_download_options(parser)
     add_running_options(parser)
-    add_backend_option(parser)
+    add_backend_option(parser, auto=True)
     parser.add_argument(
         "-r", "--recursive", action="store_true", help="also restore images in subfolders"
     )
@@ -267,6 +267,16 @@ def plan_jobs(
     return jobs
 
 
+def _megapixels(jobs: Sequence[Job]) -> float:
+    """The work of ``jobs`` in megapixels, from the files' headers (unreadable files count 0:
+    they are reported in their turn); ``--backend auto`` weighs it."""
+    if not jobs:
+        return 0.0
+    from deblurgan.io import image_pixels
+
+    return sum(image_pixels(job.source) or 0 for job in jobs) / 1e6
+
+
 def restore_main(argv: Sequence[str]) -> int:
     """Run the restore command; returns the exit code (argparse exits with 2 on usage errors)."""
     parser = build_parser()
@@ -305,12 +315,12 @@ def restore_main(argv: Sequence[str]) -> int:
             parser.error(f"-o {output} exists and is not a folder")
 
     with log_to_stderr(_PROG, args.quiet):
+        jobs = plan_jobs(sources, output=output, force=args.force, failures=failures)
         try:
-            deblurrer = load_deblurrer(args, _PROG)
+            deblurrer = load_deblurrer_auto(args, _PROG, _megapixels(jobs))
         except ValueError as exc:
             print(f"{_PROG}: error: {one_line(exc)}", file=sys.stderr)
             return 2
-        jobs = plan_jobs(sources, output=output, force=args.force, failures=failures)
         if not args.quiet:
             arch = arch_name(deblurrer.model)
             from deblurgan.io import redact_url

@@ -15,7 +15,6 @@ from typing import Any
 from deblurgan.io.errors import describe_failure
 
 __all__ = [
-    "AUTO_ONNX_MIN_MEGAPIXELS",
     "add_backend_option",
     "add_download_options",
     "auto_backend",
@@ -161,9 +160,8 @@ def add_backend_option(parser: argparse.ArgumentParser, *, auto: bool = False) -
         "faster: for videos and folders); onnxruntime (an .onnx model from 'deblur export', "
         "or a model exported on the fly; .onnx models use it by default)"
         + (
-            "; auto: onnxruntime on the CPU in fp32 when the work is at least "
-            f"{AUTO_ONNX_MIN_MEGAPIXELS:.0f} megapixels (30 frames of 1280x720), where its "
-            "export is repaid (docs/performance.md), else eager (default: auto)"
+            "; auto: onnxruntime on the CPU in fp32 when the model's export is measured to be "
+            "repaid twice over by the work (docs/performance.md), else eager (default: auto)"
             if auto
             else " (default: eager)"
         ),
@@ -171,52 +169,50 @@ def add_backend_option(parser: argparse.ArgumentParser, *, auto: bool = False) -
 
 
 BACKEND_CHOICES = ("eager", "compile", "onnxruntime")
-#: ``--backend auto`` exports the model to ONNX for at least this much work (megapixels in all):
-#: the export and its parity check cost about 15 s on 2 CPU threads, and onnxruntime ran 720p
-#: frames 3.5x faster than eager PyTorch (docs/performance.md), so about 3 frames repay it; 30
-#: frames of 720p keep a few photos or a clip of a second from paying it.
-AUTO_ONNX_MIN_MEGAPIXELS = 30 * 1280 * 720 / 1e6
 
 
-def auto_backend(args: argparse.Namespace, megapixels: float) -> str:
-    """The backend ``--backend auto`` picks for ``megapixels`` of images or frames in all.
+def auto_backend(args: argparse.Namespace, megapixels: float, arch: str) -> str:
+    """The backend ``--backend auto`` picks for ``megapixels`` of images or frames in all, run
+    by a generator of architecture ``arch``.
 
-    onnxruntime on the CPU in fp32 for a generator and at least
-    :data:`AUTO_ONNX_MIN_MEGAPIXELS`; onnxruntime for an ``.onnx`` file; eager otherwise (a
-    GPU, fp16/bf16, little work).
+    onnxruntime for an ``.onnx`` file; onnxruntime on the CPU in fp32 where the export is
+    measured to be repaid within the work
+    (:func:`~deblurgan.inference.backends.onnx_pays_off`); eager otherwise (a GPU, fp16/bf16,
+    little work, an architecture onnxruntime does not speed up).
 
     Example:
         >>> args = argparse.Namespace(device="cpu", precision="fp32", model="default")
-        >>> auto_backend(args, 250 * 0.92), auto_backend(args, 3 * 0.92)
+        >>> auto_backend(args, 250 * 0.92, "lite_unet"), auto_backend(args, 3 * 0.92, "lite_unet")
         ('onnxruntime', 'eager')
+        >>> auto_backend(args, 250 * 0.92, "nafnet")
+        'eager'
     """
+    from deblurgan.inference.backends import onnx_pays_off
     from deblurgan.inference.deblurrer import resolve_device
 
     if str(args.model).lower().endswith(".onnx"):
         return "onnxruntime"
     on_cpu = resolve_device(args.device).type == "cpu"
-    if on_cpu and args.precision == "fp32" and megapixels >= AUTO_ONNX_MIN_MEGAPIXELS:
+    if on_cpu and args.precision == "fp32" and onnx_pays_off(arch, megapixels):
         return "onnxruntime"
     return "eager"
 
 
 def load_deblurrer_auto(args: argparse.Namespace, prog: str, megapixels: float) -> Any:
-    """:func:`load_deblurrer`, resolving ``--backend auto`` first (:func:`auto_backend`); when
-    the automatic onnxruntime choice fails (the model does not export, or not within 1e-3), it
-    says so in one line and runs eager PyTorch. Sets ``args.backend`` to what runs.
+    """:func:`load_deblurrer`, resolving ``--backend auto`` for ``megapixels`` of work
+    (:func:`auto_backend`); when the automatic onnxruntime choice fails (the model does not
+    export, or not within 1e-3), it says so in one line and runs eager PyTorch. Sets
+    ``args.backend`` to what runs.
 
     Raises:
         ValueError: the model cannot be loaded (one line).
     """
-    chosen = args.backend == "auto"
-    if chosen:
-        args.backend = auto_backend(args, megapixels)
-    try:
+    if args.backend != "auto":
         return load_deblurrer(args, prog)
+    try:
+        return load_deblurrer(args, prog, megapixels=megapixels)
     except ValueError as exc:
-        if not (chosen and args.backend == "onnxruntime") or str(args.model).lower().endswith(
-            ".onnx"
-        ):
+        if args.backend != "onnxruntime" or str(args.model).lower().endswith(".onnx"):
             raise
         from deblurgan.io.errors import one_line
 
@@ -330,9 +326,11 @@ def fetch_model_sources(
     return resolved
 
 
-def load_deblurrer(args: argparse.Namespace, prog: str) -> Any:
+def load_deblurrer(args: argparse.Namespace, prog: str, *, megapixels: float | None = None) -> Any:
     """The :class:`~deblurgan.inference.Deblurrer` for a command's ``--model`` and running options
     (:func:`~deblurgan.cli.arguments.add_running_options`, :func:`add_download_options`).
+    ``--backend auto`` is resolved for ``megapixels`` of work once the model's architecture is
+    known (:func:`auto_backend`; ``None``: eager), and ``args.backend`` set to the choice.
 
     Raises:
         ValueError: the model cannot be fetched or loaded (one line).
@@ -341,11 +339,12 @@ def load_deblurrer(args: argparse.Namespace, prog: str) -> Any:
     from deblurgan.inference.backends import prepare_model
     from deblurgan.io import redact_url
     from deblurgan.models import load_generator
+    from deblurgan.models.generator import arch_name
 
     backend = getattr(args, "backend", "eager")
     onnx = str(args.model).lower().endswith(".onnx")
-    if onnx and backend == "eager":
-        backend = "onnxruntime"  # an exported graph runs nowhere else
+    if onnx and backend in ("eager", "auto"):
+        backend = args.backend = "onnxruntime"  # an exported graph runs nowhere else
     if backend == "onnxruntime" and args.precision != "fp32":
         raise ValueError(
             f"--backend onnxruntime runs the exported fp32 graph, not {args.precision}"
@@ -355,7 +354,11 @@ def load_deblurrer(args: argparse.Namespace, prog: str) -> Any:
         if onnx:
             model = prepare_model(source, backend, threads=args.threads)
         else:
-            model = prepare_model(load_generator(source), backend, threads=args.threads)
+            generator = load_generator(source)
+            if backend == "auto":
+                work = 0.0 if megapixels is None else megapixels
+                backend = args.backend = auto_backend(args, work, arch_name(generator))
+            model = prepare_model(generator, backend, threads=args.threads)
     except Exception as exc:
         raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         detail = " ".join(str(raw).split())

@@ -16,9 +16,35 @@ from torch import nn
 
 from deblurgan.models.generator import arch_name, arch_spec, size_multiple
 
-__all__ = ["BACKENDS", "prepare_model"]
+__all__ = ["BACKENDS", "ONNX_BREAK_EVEN_FRAMES", "onnx_pays_off", "prepare_model"]
 
 BACKENDS = ("eager", "compile", "onnxruntime")
+
+#: Frames of 1280x720 after which exporting an architecture to onnxruntime (export, parity check
+#: and session start) is repaid by its faster frames, on a 2-thread CPU in fp32: ``deblur bench
+#: -m NAME --backend eager --backend onnxruntime --threads 2`` (its "repaid after" note;
+#: docs/performance.md). Measured 2026-12-05: lite_unet 586 -> 437 ms a frame for 4.8 s of
+#: set-up (32 frames), fpn_mobilenet 1190 -> 530 ms for 15.8 s (24). Architectures not listed
+#: were not measured, or onnxruntime does not pay there: nafnet ran 248 -> 241 ms after a 57 s
+#: export (about 9,000 frames). ``--backend auto`` exports only what is listed here.
+ONNX_BREAK_EVEN_FRAMES: dict[str, float] = {"lite_unet": 32.0, "fpn_mobilenet": 24.0}
+#: ``--backend auto`` asks for this many times the break-even work (a margin for other CPUs).
+ONNX_AUTO_MARGIN = 2.0
+_FRAME_720P_MEGAPIXELS = 1280 * 720 / 1e6
+
+
+def onnx_pays_off(arch: str, megapixels: float) -> bool:
+    """Whether exporting ``arch`` to onnxruntime is repaid within ``megapixels`` of work on the
+    CPU, with :data:`ONNX_AUTO_MARGIN` to spare (:data:`ONNX_BREAK_EVEN_FRAMES`).
+
+    Example:
+        >>> onnx_pays_off("fpn_mobilenet", 100 * 0.9216), onnx_pays_off("fpn_mobilenet", 2.0)
+        (True, False)
+        >>> onnx_pays_off("nafnet", 1e6)  # measured: onnxruntime is no faster there
+        False
+    """
+    frames = ONNX_BREAK_EVEN_FRAMES.get(arch)
+    return frames is not None and megapixels >= ONNX_AUTO_MARGIN * frames * _FRAME_720P_MEGAPIXELS
 
 
 class _ChannelsLast(nn.Module):

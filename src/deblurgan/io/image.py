@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "WRITE_EXTENSIONS",
     "DecodedImage",
+    "image_pixels",
     "image_to_tensor",
     "read_image",
     "rgb_to_grey",
@@ -290,6 +291,27 @@ def _open(path: Path) -> ImageFile.ImageFile:
                 return Image.open(path)
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
+
+
+def image_pixels(path: str | os.PathLike[str]) -> int | None:
+    """Width x height from the file's header (nothing decoded, no warning), or ``None`` when it
+    is not a readable image: a size for planning work (``--backend auto`` weighs a batch in
+    pixels). Problems are left to :func:`read_image`, which reports them in the file's turn.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "a.png"
+        >>> Image.new("RGB", (40, 30)).save(path)
+        >>> image_pixels(path), image_pixels(path.with_name("missing.png"))
+        (1200, None)
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with _open(Path(path)) as img:
+                return int(img.width) * int(img.height)
+        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+            return None
 
 
 def _decode(img: ImageFile.ImageFile, path: Path) -> tuple[np.ndarray, np.ndarray | None, int, str]:
