@@ -648,7 +648,10 @@ def test_backend_auto_weighs_a_folder_in_pixels(
     for i in range(3):
         Image.fromarray(_rgb(24, 32, seed=i)).save(few / f"p{i}.png")
     assert main([str(few), "-m", checkpoint, "--device", "cpu", "-o", str(tmp_path / "f")]) == 0
-    assert "backend eager" in capsys.readouterr().err  # three photos do not pay for an export
+    # Three photos do not pay for an export; lite_unet runs faster channels-last (measured).
+    assert "backend eager (channels-last);" in capsys.readouterr().err
+    eager = read_image(tmp_path / "eager" / "p00.png").rgb
+    assert (read_image(tmp_path / "f" / "p0.png").rgb - eager).abs().max() <= 1 / 255
 
 
 def test_backend_auto_keeps_eager_where_onnxruntime_does_not_pay(
@@ -662,4 +665,4 @@ def test_backend_auto_keeps_eager_where_onnxruntime_does_not_pay(
     checkpoint = str(save_generator(model, tmp_path / "resnet.safetensors"))
     Image.fromarray(_rgb(24, 32, seed=0)).save(tmp_path / "a.png")
     assert main([str(tmp_path / "a.png"), "-m", checkpoint, "--device", "cpu"]) == 0
-    assert "backend eager" in capsys.readouterr().err
+    assert "backend eager;" in capsys.readouterr().err

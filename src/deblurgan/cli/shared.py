@@ -18,6 +18,7 @@ __all__ = [
     "add_backend_option",
     "add_download_options",
     "auto_backend",
+    "auto_channels_last",
     "check_download_options",
     "describe_failure",
     "fetch_model_sources",
@@ -198,6 +199,22 @@ def auto_backend(args: argparse.Namespace, megapixels: float, arch: str) -> str:
     return "eager"
 
 
+def auto_channels_last(args: argparse.Namespace, arch: str) -> bool:
+    """Whether ``--backend auto`` runs an eager ``arch`` channels-last: on the CPU, for the
+    architectures measured to run faster so
+    (:data:`~deblurgan.inference.backends.CHANNELS_LAST_FASTER`).
+
+    Example:
+        >>> args = argparse.Namespace(device="cpu")
+        >>> auto_channels_last(args, "lite_unet"), auto_channels_last(args, "nafnet")
+        (True, False)
+    """
+    from deblurgan.inference.backends import CHANNELS_LAST_FASTER
+    from deblurgan.inference.deblurrer import resolve_device
+
+    return resolve_device(args.device).type == "cpu" and arch in CHANNELS_LAST_FASTER
+
+
 def load_deblurrer_auto(args: argparse.Namespace, prog: str, megapixels: float) -> Any:
     """:func:`load_deblurrer`, resolving ``--backend auto`` for ``megapixels`` of work
     (:func:`auto_backend`); when the automatic onnxruntime choice fails (the model does not
@@ -221,8 +238,8 @@ def load_deblurrer_auto(args: argparse.Namespace, prog: str, megapixels: float) 
             "running eager PyTorch",
             file=sys.stderr,
         )
-        args.backend = "eager"
-        return load_deblurrer(args, prog)
+        args.backend = "auto"  # auto again, with no work to repay an export: eager
+        return load_deblurrer(args, prog, megapixels=0.0)
 
 
 def add_download_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -355,10 +372,17 @@ def load_deblurrer(args: argparse.Namespace, prog: str, *, megapixels: float | N
             model = prepare_model(source, backend, threads=args.threads)
         else:
             generator = load_generator(source)
+            channels_last = False
             if backend == "auto":
                 work = 0.0 if megapixels is None else megapixels
-                backend = args.backend = auto_backend(args, work, arch_name(generator))
-            model = prepare_model(generator, backend, threads=args.threads)
+                arch = arch_name(generator)
+                backend = args.backend = auto_backend(args, work, arch)
+                channels_last = backend == "eager" and auto_channels_last(args, arch)
+                if channels_last:
+                    args.backend = "eager (channels-last)"
+            model = prepare_model(
+                generator, backend, channels_last=channels_last, threads=args.threads
+            )
     except Exception as exc:
         raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         detail = " ".join(str(raw).split())

@@ -16,7 +16,13 @@ from torch import nn
 
 from deblurgan.models.generator import arch_name, arch_spec, size_multiple
 
-__all__ = ["BACKENDS", "ONNX_BREAK_EVEN_FRAMES", "onnx_pays_off", "prepare_model"]
+__all__ = [
+    "BACKENDS",
+    "CHANNELS_LAST_FASTER",
+    "ONNX_BREAK_EVEN_FRAMES",
+    "onnx_pays_off",
+    "prepare_model",
+]
 
 BACKENDS = ("eager", "compile", "onnxruntime")
 
@@ -28,6 +34,11 @@ BACKENDS = ("eager", "compile", "onnxruntime")
 #: were not measured, or onnxruntime does not pay there: nafnet ran 248 -> 241 ms after a 57 s
 #: export (about 9,000 frames). ``--backend auto`` exports only what is listed here.
 ONNX_BREAK_EVEN_FRAMES: dict[str, float] = {"lite_unet": 32.0, "fpn_mobilenet": 24.0}
+#: Architectures that ran faster in channels-last memory format on the CPU, at no set-up cost
+#: (``deblur bench -m NAME --channels-last both --threads 2``, docs/performance.md): lite_unet
+#: 580 -> 414 ms at 1280x720 (1.4x). nafnet ran slower (240 -> 297 ms). ``--backend auto`` runs
+#: these channels-last when it runs them eager on the CPU.
+CHANNELS_LAST_FASTER: frozenset[str] = frozenset({"lite_unet"})
 #: ``--backend auto`` asks for this many times the break-even work (a margin for other CPUs).
 ONNX_AUTO_MARGIN = 2.0
 _FRAME_720P_MEGAPIXELS = 1280 * 720 / 1e6
