@@ -11,24 +11,16 @@
 #
 # Two stages (STAGE=2 is the default; `make train-default` runs it):
 # - STAGE=1 (runs/default_v2): the pipeline's default blur sizes, 3 to 96 px at 1280 (median
-#   28 px). Run for 11,750 steps (about 4 CPU hours here), then stopped: on Lai et al.'s
-#   recorded camera-shake kernels it gained only +0.06 dB, because their streaks are 45 to 190 px
-#   long at 1280 px (skeleton lengths of kernels/*.png, photos 1024 px wide), the top of that
-#   range or beyond it, and even our own shake kernels of 45 to 80 px gained only +0.3 dB.
+#   28 px), camera-shake kernels sized by path length. Run for 11,750 steps (about 4 CPU hours
+#   here), then stopped: on Lai et al.'s recorded camera-shake kernels it gained only +0.06 dB.
+#   Two reasons were measured: random-walk kernels curl up (median RMS radius 0.11 x their path
+#   length, against 0.21-0.24 x for Lai's recorded kernels), so a "96 px" shake kernel blurred
+#   like a 40 px streak; and Lai's kernels are large (extents 35, 60, 65, 100 px at 1280).
 # - STAGE=2 (runs/default_v3): starts from stage 1's EMA weights (init_weights; a fresh
-#   optimiser and schedule) with blur sizes extended to 3 to 192 px at 1280, median 40 px, and
-#   camera-shake kernels for 60 % of the items. The evaluation protocol (`deblur eval --format
-#   synthetic`, `docs/degradation.md`) keeps the pipeline's defaults.
-#
-# Recipe (the reasons are in src/deblurgan/weights/MODEL_CARD.md once the model ships):
-# - data: the sharp photos of `make data` (data/train_photos/train, val for validation), 256 px
-#   crops (smaller crops cannot hold blur of up to 96 px), each degraded on the fly by the one
-#   realistic pipeline (data=synthetic defaults: docs/degradation.md);
-# - generator: nafnet (NAFNet blocks in a 5-level U-Net on pixel-unshuffled input, TLC at 256);
-# - loss: -PSNR per image (HINet/NAFNet), no adversarial term (a comparison is in the card);
-# - AdamW at 1e-3, betas (0.9, 0.9), no weight decay, 1,000 warm-up steps, half-cosine decay to
-#   1e-6 at 200,000 steps (NAFNet's schedule), gradients clipped at 0.5, EMA 0.999 of the
-#   weights for validation and export.
+#   optimiser and schedule). Shake kernels are now sized by their extent (the pipeline's
+#   default since then, docs/degradation.md), blur sizes extend to 3 to 192 px at 1280 (median
+#   40 px), and 60 % of the items are camera shake. The evaluation protocol (`deblur eval
+#   --format synthetic`) keeps the pipeline's default sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE=${STAGE:-2}

@@ -114,6 +114,32 @@ def test_length_statistics_follow_max_length() -> None:
     assert 1.0 < float(spread_long) < 15.0
 
 
+def _support_extent(kernel: torch.Tensor) -> float:
+    """Largest distance between two pixels of a kernel's support (projections on 180 angles)."""
+    ys, xs = torch.nonzero(kernel > 1e-4, as_tuple=True)
+    angles = torch.arange(180) * math.pi / 180
+    projected = xs[:, None] * torch.cos(angles) + ys[:, None] * torch.sin(angles)
+    return float((projected.amax(0) - projected.amin(0)).amax())
+
+
+def test_size_by_extent_sets_the_distance_across_the_kernel() -> None:
+    sampler = TrajectoryKernelSampler(81, max_length=40.0, exposure=1.0, size_by="extent")
+    sample = sampler.sample(12, generator=_gen(3))
+    assert (sample.params["scale"] == 1).all()  # twice the extent always holds the path
+    extents = [_support_extent(k) for k in sample.kernels]
+    # Bilinear splatting widens the support by up to one pixel at each end.
+    assert all(39.0 <= e <= 42.5 for e in extents), extents
+    # Curled walks have longer paths than their extent; a path is never shorter than it.
+    assert (sample.params["length"] >= 40.0 - 1e-3).all()
+    assert float(sample.params["length"].max()) > 50.0
+    by_length = TrajectoryKernelSampler(81, max_length=40.0, exposure=1.0).sample(
+        12, generator=_gen(3)
+    )
+    assert max(_support_extent(k) for k in by_length.kernels) < max(extents)
+    with pytest.raises(ValueError, match="size_by"):
+        TrajectoryKernelSampler(9, size_by="area")
+
+
 def test_big_shakes_happen_when_likely() -> None:
     sampler = TrajectoryKernelSampler(
         15, anxiety=0.5, big_shake_prob=0.5, num_samples=200, exposure=1.0

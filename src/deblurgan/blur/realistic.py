@@ -202,8 +202,9 @@ class RealisticDegradation:
     Args:
         frame_width: the width the fractions refer to, pixels; ``None``: the image's longer side.
         blur_size: ``(low, high)`` of the blur size: the length of the streak at the image
-            centre (a trajectory's path length; twice a camera path's largest excursion, the
-            end-to-end length of a sweep), as a fraction of the frame width.
+            centre (a camera-shake trajectory's extent, the largest distance between two of
+            its points; twice a camera path's largest excursion, the end-to-end length of a
+            sweep), as a fraction of the frame width.
         size_distribution: ``"lognormal"`` (truncated to ``blur_size``) or ``"log_uniform"``.
         size_median: median of the lognormal, a fraction of the frame width.
         size_sigma: standard deviation of the lognormal's logarithm.
@@ -387,8 +388,9 @@ class RealisticDegradation:
 
     @staticmethod
     def kernel_size(params: Mapping[str, Any]) -> int:
-        """Odd side of a camera-shake kernel that holds the whole path (``blur_px`` long)."""
-        return 2 * math.ceil(float(params["blur_px"]) / 2) + 1
+        """Odd side of a camera-shake kernel that holds any path of extent ``blur_px`` about its
+        centroid (which may lie near one end: twice the extent)."""
+        return 2 * math.ceil(float(params["blur_px"])) + 1
 
     def margin(self, params: Mapping[str, Any], height: int, width: int) -> int:
         """Pixels of real context needed on each side of a ``height x width`` output.
@@ -531,7 +533,9 @@ class RealisticDegradation:
     ) -> tuple[Tensor, Tensor]:
         """Camera-shake blur: one trajectory kernel, convolved without padding (FFT if large)."""
         size = self.kernel_size(params)
-        sampler = TrajectoryKernelSampler(size, max_length=float(params["blur_px"]), exposure=1.0)
+        sampler = TrajectoryKernelSampler(
+            size, max_length=float(params["blur_px"]), exposure=1.0, size_by="extent"
+        )
         sample = sampler.sample(1, generator=generator)
         kernel = sample.kernels[0]
         h, w = work.shape[-2] - 2 * margin, work.shape[-1] - 2 * margin
