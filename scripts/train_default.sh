@@ -2,8 +2,8 @@
 # The training of the default model for real motion blur (issue 12): `make train-default`.
 #
 # One run of `deblur train`, resumable: run the same command again and it continues from
-# runs/default_v2/checkpoints/last.ckpt (written every 250 steps, a few minutes apart here), so
-# the run can span several sittings. It runs under `nice -n 19` so tests and other work come
+# runs/default_v3/checkpoints/last.ckpt (stage 2; runs/default_v2 with STAGE=1), written every
+# 250 steps (a few minutes apart here), so the run can span several sittings. It runs under `nice -n 19` so tests and other work come
 # first. Stop it with Ctrl-C (or kill); the next call resumes.
 #
 #   bash scripts/train_default.sh                      # train, or resume where it stopped
@@ -47,7 +47,11 @@ if [[ $STAGE == 2 ]]; then
     optim.warmup_steps=500
   )
 fi
-if [[ -f "$RUN/checkpoints/last.ckpt" ]]; then
+GIVEN_RESUME=no                      # a resume= among the arguments (scripts/gpu_burst.py)
+for arg in "$@"; do [[ $arg == resume=* ]] && GIVEN_RESUME=yes; done
+if [[ $GIVEN_RESUME == yes ]]; then
+  :
+elif [[ -f "$RUN/checkpoints/last.ckpt" ]]; then
   echo "train_default.sh: resuming $RUN/checkpoints/last.ckpt" >&2
   ARGS+=(resume="$RUN/checkpoints/last.ckpt")
 elif [[ $STAGE == 2 ]]; then
