@@ -23,7 +23,7 @@ if [[ ! -f "$START" ]]; then
 import sys
 from deblurgan.models import load_generator, save_generator
 # last.ckpt loads as its weight average (EMA), what the run validates and exports
-save_generator(load_generator("runs/default_v3/checkpoints/last.ckpt"), sys.argv[1])
+save_generator(load_generator("runs/default_v4/checkpoints/last.ckpt"), sys.argv[1])
 EOF
 fi
 COMMON=(

@@ -184,3 +184,45 @@ def test_blur_sample_checks_shapes() -> None:
         BlurSample(torch.ones(2, 3, 4))
     with pytest.raises(ValueError):
         BlurSample(torch.ones(2, 3, 3), {"length": torch.ones(3)})
+
+
+def _top_mass(kernels: torch.Tensor) -> torch.Tensor:
+    """Share of each kernel's mass in the brightest tenth of its support."""
+    flat = kernels.flatten(1).sort(dim=1, descending=True).values
+    support = (flat > 0.05 * flat[:, :1]).sum(dim=1)
+    return torch.stack(
+        [row[: max(1, int(n) // 10)].sum() for row, n in zip(flat, support, strict=True)]
+    )
+
+
+def test_smooth_kernels_are_curves_of_varying_speed_and_softness() -> None:
+    def sample(**kwargs: object) -> BlurSample:
+        sampler = TrajectoryKernelSampler(
+            81, max_length=40.0, exposure=1.0, size_by="extent", smooth_prob=1.0, **kwargs
+        )
+        return sampler.sample(16, generator=_gen(5))
+
+    steady = sample(speed_variation=0.0)
+    varied = sample(speed_variation=(1.0, 1.5))
+    soft = sample(speed_variation=0.0, psf_sigma=(1.5, 1.5))
+    assert steady.params["smooth"].all() and (steady.params["scale"] == 1).all()
+    assert all(39.0 <= _support_extent(k) <= 42.5 for k in steady.kernels)
+    # Dwelling concentrates the mass; a Gaussian PSF spreads it over more pixels.
+    assert float(_top_mass(varied.kernels).median()) > 1.2 * float(
+        _top_mass(steady.kernels).median()
+    )
+    assert ((soft.kernels > 1e-4).sum(dim=(1, 2)) > (steady.kernels > 1e-4).sum(dim=(1, 2))).all()
+    assert torch.allclose(soft.kernels.sum(dim=(1, 2)), torch.ones(16))
+    assert (soft.params["psf_sigma"] == 1.5).all()
+    # Smooth curves do not curl up as random walks do: their paths are barely longer than wide.
+    walks = TrajectoryKernelSampler(81, max_length=40.0, exposure=1.0, size_by="extent")
+    walk_length = walks.sample(16, generator=_gen(5)).params["length"].median()
+    assert float(steady.params["length"].median()) < float(walk_length)
+
+
+def test_mixed_sampler_draws_both_kinds() -> None:
+    sampler = TrajectoryKernelSampler(31, smooth_prob=0.5, num_samples=200)
+    smooth = sampler.sample(64, generator=_gen(0)).params["smooth"]
+    assert 10 < int(smooth.sum()) < 54
+    with pytest.raises(ValueError, match="smooth_prob"):
+        TrajectoryKernelSampler(31, smooth_prob=1.5)

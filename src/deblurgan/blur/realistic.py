@@ -209,6 +209,11 @@ class RealisticDegradation:
         size_median: median of the lognormal, a fraction of the frame width.
         size_sigma: standard deviation of the lognormal's logarithm.
         camera_path_prob: share of GoPro-style camera paths; the rest are camera-shake kernels.
+        shake_size_by: ``"extent"`` (a shake kernel's size is the distance across it, as a
+            streak's) or ``"length"`` (its path length, as DeblurGAN; until 2026-12-05).
+        shake_smooth_prob: share of camera-shake kernels drawn as smooth curves with varying
+            speed (like recorded shake) rather than random walks.
+        shake_psf_sigma: ``(low, high)``, uniform: Gaussian softness of a shake kernel, px.
         rotation: ``(low, high)``, uniform: how far in-plane rotation moves the frame's edge
             (half a width from the centre), as a fraction of the blur size.
         zoom: ``(low, high)``, uniform: the same for zoom.
@@ -244,6 +249,9 @@ class RealisticDegradation:
     size_median: float = 28 / REFERENCE_WIDTH
     size_sigma: float = 0.75
     camera_path_prob: float = 0.5
+    shake_size_by: str = "extent"
+    shake_smooth_prob: float = 0.5
+    shake_psf_sigma: tuple[float, float] = (0.0, 1.0)
     rotation: tuple[float, float] = (0.0, 0.5)
     zoom: tuple[float, float] = (0.0, 0.25)
     moving_objects: tuple[int, int] = (0, 1)
@@ -279,6 +287,12 @@ class RealisticDegradation:
         if not (isinstance(self.size_sigma, int | float) and self.size_sigma > 0):
             raise ValueError(f"size_sigma must be positive, got {self.size_sigma!r}")
         fix("camera_path_prob", _probability("camera_path_prob", self.camera_path_prob))
+        if self.shake_size_by not in ("extent", "length"):
+            raise ValueError(
+                f"shake_size_by must be 'extent' or 'length', got {self.shake_size_by!r}"
+            )
+        fix("shake_smooth_prob", _probability("shake_smooth_prob", self.shake_smooth_prob))
+        fix("shake_psf_sigma", _pair("shake_psf_sigma", self.shake_psf_sigma, low=0.0, high=8.0))
         fix("rotation", _pair("rotation", self.rotation, low=0.0, high=4.0))
         fix("zoom", _pair("zoom", self.zoom, low=0.0, high=4.0))
         objects = _pair("moving_objects", self.moving_objects, low=0.0, high=16.0)
@@ -388,8 +402,9 @@ class RealisticDegradation:
 
     @staticmethod
     def kernel_size(params: Mapping[str, Any]) -> int:
-        """Odd side of a camera-shake kernel that holds any path of extent ``blur_px`` about its
-        centroid (which may lie near one end: twice the extent)."""
+        """Odd side of a camera-shake kernel that holds any path of size ``blur_px`` about its
+        centroid (which may lie near one end: twice the size; a path length's would fit in one
+        size, but this keeps the margin the same for both ways of sizing)."""
         return 2 * math.ceil(float(params["blur_px"])) + 1
 
     def margin(self, params: Mapping[str, Any], height: int, width: int) -> int:
@@ -534,7 +549,12 @@ class RealisticDegradation:
         """Camera-shake blur: one trajectory kernel, convolved without padding (FFT if large)."""
         size = self.kernel_size(params)
         sampler = TrajectoryKernelSampler(
-            size, max_length=float(params["blur_px"]), exposure=1.0, size_by="extent"
+            size,
+            max_length=float(params["blur_px"]),
+            exposure=1.0,
+            size_by=self.shake_size_by,
+            smooth_prob=self.shake_smooth_prob,
+            psf_sigma=self.shake_psf_sigma,
         )
         sample = sampler.sample(1, generator=generator)
         kernel = sample.kernels[0]

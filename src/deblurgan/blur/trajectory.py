@@ -21,13 +21,19 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from deblurgan.blur.checks import check_generator, check_range
 from deblurgan.blur.registries import BLUR_SAMPLERS
 from deblurgan.blur.types import BlurSample
 
-__all__ = ["TrajectoryKernelSampler", "random_trajectories", "rasterize_trajectories"]
+__all__ = [
+    "TrajectoryKernelSampler",
+    "random_trajectories",
+    "rasterize_trajectories",
+    "smooth_trajectories",
+]
 
 Range = float | tuple[float, float]
 
@@ -128,6 +134,77 @@ def random_trajectories(
     return positions, big_shakes
 
 
+def smooth_trajectories(
+    batch: int,
+    *,
+    control_points: tuple[int, int] = (3, 6),
+    turn: float = 1.0,
+    speed_variation: Tensor | float = 1.0,
+    num_samples: int = 2000,
+    generator: torch.Generator,
+) -> tuple[Tensor, Tensor]:
+    """Smooth camera-shake paths with varying speed: curves through a few random points.
+
+    Recorded camera-shake kernels (Levin et al. 2009, Köhler et al. 2012, Lai et al. 2016) are
+    smooth strokes (arcs, S-curves, hooks) along which the camera slows and speeds up, so their
+    intensity varies, with bright spots where it dwelt. A random walk has neither: it wanders at
+    constant speed. Here ``m`` control points (``control_points``, uniform) are placed by steps
+    of length U(0.5, 1.5) whose heading turns by N(0, ``turn``) radians each time; a
+    Catmull-Rom spline through them is resampled at ``num_samples`` points evenly spaced in arc
+    length, and each point is weighted by the time the camera spent there, ``exp(-s z_t)``
+    with ``z`` a random walk along the path scaled to unit spread and ``s`` the row's
+    ``speed_variation`` (0: constant speed).
+
+    Returns:
+        ``(positions, density)``: complex128 ``(B, N)`` points (any scale; the caller sizes
+        them) and float64 ``(B, N)`` positive weights.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> x, w = smooth_trajectories(2, num_samples=50, generator=g)
+        >>> x.shape, w.shape, bool((w > 0).all())
+        (torch.Size([2, 50]), torch.Size([2, 50]), True)
+    """
+    check_generator(generator)
+    low, high = control_points
+    if not 2 <= low <= high:
+        raise ValueError(
+            f"control_points must be (low, high) with 2 <= low <= high, got {control_points!r}"
+        )
+    counts = torch.randint(low, high + 1, (batch,), generator=generator).tolist()
+    headings = torch.rand(batch, generator=generator, dtype=torch.float64) * 2 * math.pi
+    turns = torch.randn(batch, high, generator=generator, dtype=torch.float64) * turn
+    steps = 0.5 + torch.rand(batch, high, generator=generator, dtype=torch.float64)
+    wander = torch.randn(batch, num_samples, generator=generator, dtype=torch.float64)
+    variation = torch.as_tensor(speed_variation, dtype=torch.float64).expand(batch)
+    positions = torch.zeros(batch, num_samples, dtype=torch.complex128)
+    fine = 32  # spline points per segment before resampling
+    for b, m in enumerate(counts):
+        angle = headings[b] + torch.cumsum(turns[b, : m - 1], 0)
+        moves = steps[b, : m - 1] * torch.polar(torch.ones_like(angle), angle)
+        points = torch.cat([torch.zeros(1, dtype=torch.complex128), torch.cumsum(moves, 0)])
+        padded = torch.cat([2 * points[:1] - points[1:2], points, 2 * points[-1:] - points[-2:-1]])
+        u = torch.linspace(0, 1, fine + 1, dtype=torch.float64)[:-1]
+        basis = torch.stack(  # Catmull-Rom weights of p0..p3 at u
+            [(-u + 2 * u**2 - u**3) / 2, (2 - 5 * u**2 + 3 * u**3) / 2,
+             (u + 4 * u**2 - 3 * u**3) / 2, (-(u**2) + u**3) / 2]
+        ).to(torch.complex128)  # fmt: skip
+        segments = [basis.T @ padded[i : i + 4] for i in range(m - 1)]
+        curve = torch.cat([*segments, points[-1:]])
+        arc = torch.cat(
+            [torch.zeros(1, dtype=torch.float64), torch.cumsum((curve[1:] - curve[:-1]).abs(), 0)]
+        )
+        target = torch.linspace(0, float(arc[-1]), num_samples, dtype=torch.float64)
+        index = torch.searchsorted(arc, target).clamp(1, len(arc) - 1)
+        left, right = arc[index - 1], arc[index]
+        frac = ((target - left) / (right - left).clamp_min(1e-12)).to(torch.complex128)
+        positions[b] = curve[index - 1] + frac * (curve[index] - curve[index - 1])
+    z = torch.cumsum(wander, dim=1)
+    z = (z - z.mean(dim=1, keepdim=True)) / z.std(dim=1, keepdim=True).clamp_min(1e-12)
+    density = torch.exp(-variation.unsqueeze(1) * z)
+    return positions, density
+
+
 def _extent(positions: Tensor, exposed: Tensor, directions: int = 64) -> Tensor:
     """``(B,)`` largest distance between two exposed points of each path: the largest spread of
     their projections over ``directions`` angles in [0, pi) (within 0.03 % of the diameter)."""
@@ -138,6 +215,23 @@ def _extent(positions: Tensor, exposed: Tensor, directions: int = 64) -> Tensor:
     high = projected.masked_fill(~mask, -math.inf).amax(dim=1)
     low = projected.masked_fill(~mask, math.inf).amin(dim=1)
     return (high - low).amax(dim=1)
+
+
+def _gaussian_blur(kernels: Tensor, sigma: Tensor) -> Tensor:
+    """Each ``(k, k)`` kernel blurred by a Gaussian of its own ``sigma`` (pixels; 0: as is),
+    zero-padded (the kernel's border is empty) and renormalised to sum 1: the optics and the
+    sensor's pixel add this much softness to a camera's recorded path."""
+    k = kernels.shape[-1]
+    r = k // 2
+    x = torch.arange(-r, r + 1, dtype=torch.float64)
+    s = sigma.clamp_min(1e-6).unsqueeze(1)
+    g = torch.exp(-0.5 * (x.unsqueeze(0) / s) ** 2)
+    g = torch.where(sigma.unsqueeze(1) > 0, g, (x == 0).to(torch.float64).expand_as(g))
+    g = (g / g.sum(dim=1, keepdim=True)).to(kernels.dtype)  # (B, k)
+    batch = kernels.shape[0]
+    rows = F.conv2d(kernels.unsqueeze(0), g.view(batch, 1, 1, k), padding=(0, r), groups=batch)
+    both = F.conv2d(rows, g.view(batch, 1, k, 1), padding=(r, 0), groups=batch)[0]
+    return both / both.sum(dim=(1, 2), keepdim=True)
 
 
 def rasterize_trajectories(
@@ -236,6 +330,11 @@ class TrajectoryKernelSampler:
             and the recorded camera-shake kernels of Lai et al. (2016) 0.21 to 0.24 x, so the
             path length overstates how much a kernel blurs. The kernel must then be about
             twice the extent to hold any path about its centroid.
+        smooth_prob: share of kernels drawn as smooth curves with varying speed
+            (:func:`smooth_trajectories`, like recorded camera shake) instead of random walks.
+        speed_variation: ``(low, high)`` spread of the log speed along a smooth curve.
+        psf_sigma: ``(low, high)`` Gaussian blur of each kernel, pixels (the optics' and the
+            pixel's own softness; recorded kernels are 2 to 3 px thick, a splatted path 1 to 2).
 
     Example:
         >>> sampler = TrajectoryKernelSampler(9, num_samples=64)
@@ -258,6 +357,9 @@ class TrajectoryKernelSampler:
         big_shake_prob: Range = (0.0, 0.2),
         num_samples: int = 2000,
         size_by: str = "length",
+        smooth_prob: float = 0.0,
+        speed_variation: Range = (0.0, 1.0),
+        psf_sigma: Range = 0.0,
     ) -> None:
         if (
             not isinstance(kernel_size, int)
@@ -270,9 +372,16 @@ class TrajectoryKernelSampler:
             raise ValueError(f"num_samples must be an integer >= 2, got {num_samples!r}")
         if size_by not in ("length", "extent"):
             raise ValueError(f"size_by must be 'length' or 'extent', got {size_by!r}")
+        if isinstance(smooth_prob, bool) or not 0.0 <= float(smooth_prob) <= 1.0:
+            raise ValueError(f"smooth_prob must be in [0, 1], got {smooth_prob!r}")
         self.kernel_size = kernel_size
         self.num_samples = num_samples
         self.size_by = size_by
+        self.smooth_prob = float(smooth_prob)
+        self.speed_variation = check_range(
+            "speed_variation", speed_variation, low=0.0, high=math.inf
+        )
+        self.psf_sigma = check_range("psf_sigma", psf_sigma, low=0.0, high=math.inf)
         default_length = float(max(kernel_size - 1, 0))
         self.max_length = check_range(
             "max_length",
@@ -335,12 +444,26 @@ class TrajectoryKernelSampler:
         # samples, the last one partially (DeblurGAN's t_proportion).
         t = torch.arange(n, dtype=torch.float64)
         weights = (exposure.unsqueeze(1) * n - t).clamp(0.0, 1.0)  # (B, N)
+        smooth = torch.zeros(batch, dtype=torch.bool)
+        if self.smooth_prob > 0:  # drawn after the walks: seeds of walk-only samplers unchanged
+            smooth = torch.rand(batch, generator=generator, dtype=torch.float64) < self.smooth_prob
+            variation = _uniform(self.speed_variation, batch, generator)
+            curves, density = smooth_trajectories(
+                batch, speed_variation=variation, num_samples=n, generator=generator
+            )
+            positions = torch.where(smooth.unsqueeze(1), curves, positions)
+            weights = torch.where(smooth.unsqueeze(1), weights * density, weights)
         if self.size_by == "extent":
             extent = _extent(positions, weights > 0)
             positions = positions * (max_length / extent.clamp_min(1e-9)).unsqueeze(1)
         kernels, scale = rasterize_trajectories(positions, weights, self.kernel_size)
+        sigma = torch.zeros(batch, dtype=torch.float64)
+        if self.psf_sigma[1] > 0:
+            sigma = _uniform(self.psf_sigma, batch, generator)
+            kernels = _gaussian_blur(kernels, sigma)
+        exposed = weights > 0
         steps = (positions[:, 1:] - positions[:, :-1]).abs() * scale.unsqueeze(1)
-        length = (steps * weights[:, 1:]).sum(dim=1)
+        length = (steps * exposed[:, 1:]).sum(dim=1)
         params = {
             "length": length.float(),
             "max_length": max_length.float(),
@@ -352,5 +475,7 @@ class TrajectoryKernelSampler:
             "big_shakes": big_shakes,
             "angle": angle.float(),
             "scale": scale.float(),
+            "smooth": smooth,
+            "psf_sigma": sigma.float(),
         }
         return BlurSample(kernels, params)
