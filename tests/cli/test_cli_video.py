@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import write_test_video
 from deblurgan.cli.main import main
 from deblurgan.inference import Deblurrer
 from deblurgan.io.video import probe_video
 from deblurgan.models import build_generator, load_generator, save_generator
+from video_helpers import write_test_video
 
 av = pytest.importorskip("av")
 TINY = {"name": "fpn_mobilenet", "width_mult": 0.25, "num_filters": 8, "num_filters_fpn": 16}

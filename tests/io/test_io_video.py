@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import write_test_video
 from deblurgan.io.video import VideoError, is_video_path, probe_video, transform_video
+from video_helpers import write_test_video
 
 av = pytest.importorskip("av")
 
