@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from deblurgan.blur.checks import as_batch
+
 __all__ = [
     "add_gaussian_noise",
     "blur_image",
@@ -18,16 +20,6 @@ _PADDINGS = {"reflect": "reflect", "replicate": "replicate", "circular": "circul
 _METHODS = ("auto", "direct", "fft")
 # Above this kernel side the FFT is cheaper than a direct convolution on CPU and GPU alike.
 _FFT_FROM = 15
-
-
-def _as_batch(image: Tensor, name: str) -> tuple[Tensor, bool]:
-    if not isinstance(image, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(image)}")
-    if image.ndim == 3:
-        return image.unsqueeze(0), True
-    if image.ndim == 4:
-        return image, False
-    raise ValueError(f"{name} must have shape (B, C, H, W) or (C, H, W), got {tuple(image.shape)}")
 
 
 def blur_image(
@@ -62,7 +54,7 @@ def blur_image(
         >>> blur_image(sharp, kernel)[0, 0, 2]  # true convolution: the impulse spreads right
         tensor([0.0000, 0.0000, 0.5000, 0.5000, 0.0000])
     """
-    images, squeeze = _as_batch(sharp, "sharp")
+    images, squeeze = as_batch(sharp, "sharp")
     if not isinstance(kernels, Tensor):
         raise TypeError(f"kernels must be a torch.Tensor, got {type(kernels)}")
     if padding not in _PADDINGS:
@@ -125,7 +117,7 @@ def convolve_valid(image: Tensor, kernel: Tensor, *, method: str = "auto") -> Te
                  [11., 12., 13.],
                  [16., 17., 18.]]])
     """
-    images, squeeze = _as_batch(image, "image")
+    images, squeeze = as_batch(image, "image")
     if not isinstance(kernel, Tensor) or kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
         raise ValueError(f"kernel must be a (k, k) tensor, got {getattr(kernel, 'shape', kernel)}")
     if method not in _METHODS:
@@ -186,7 +178,7 @@ def add_gaussian_noise(
     """
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator)}")
-    images, squeeze = _as_batch(image, "image")
+    images, squeeze = as_batch(image, "image")
     b = images.shape[0]
     sigma = torch.as_tensor(std, dtype=images.dtype, device=images.device)
     if sigma.ndim == 0:

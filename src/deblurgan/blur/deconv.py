@@ -29,6 +29,8 @@ from types import MappingProxyType
 import torch
 from torch import Tensor
 
+from deblurgan.blur.checks import as_batch
+
 __all__ = [
     "DECONV_METHODS",
     "extend_periodic",
@@ -71,14 +73,7 @@ def _prepare(blurry: Tensor, kernel: Tensor) -> tuple[Tensor, Tensor, bool]:
         raise TypeError(f"blurry must be a torch.Tensor, got {type(blurry).__name__}")
     if not isinstance(kernel, Tensor):
         raise TypeError(f"kernel must be a torch.Tensor, got {type(kernel).__name__}")
-    if blurry.ndim == 3:
-        images, squeeze = blurry.unsqueeze(0), True
-    elif blurry.ndim == 4:
-        images, squeeze = blurry, False
-    else:
-        raise ValueError(
-            f"blurry must have shape (B, C, H, W) or (C, H, W), got {tuple(blurry.shape)}"
-        )
+    images, squeeze = as_batch(blurry, "blurry")
     if not blurry.is_floating_point():
         raise TypeError(f"blurry must be a floating-point tensor, got {blurry.dtype}")
     kernels = kernel.unsqueeze(0) if kernel.ndim == 2 else kernel

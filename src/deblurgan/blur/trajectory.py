@@ -21,9 +21,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from deblurgan.blur.apply import blur_image
 from deblurgan.blur.checks import check_generator, check_range
 from deblurgan.blur.registries import BLUR_SAMPLERS
 from deblurgan.blur.types import BlurSample
@@ -221,17 +221,12 @@ def _gaussian_blur(kernels: Tensor, sigma: Tensor) -> Tensor:
     """Each ``(k, k)`` kernel blurred by a Gaussian of its own ``sigma`` (pixels; 0: as is),
     zero-padded (the kernel's border is empty) and renormalised to sum 1: the optics and the
     sensor's pixel add this much softness to a camera's recorded path."""
-    k = kernels.shape[-1]
-    r = k // 2
-    x = torch.arange(-r, r + 1, dtype=torch.float64)
-    s = sigma.clamp_min(1e-6).unsqueeze(1)
-    g = torch.exp(-0.5 * (x.unsqueeze(0) / s) ** 2)
-    g = torch.where(sigma.unsqueeze(1) > 0, g, (x == 0).to(torch.float64).expand_as(g))
-    g = (g / g.sum(dim=1, keepdim=True)).to(kernels.dtype)  # (B, k)
-    batch = kernels.shape[0]
-    rows = F.conv2d(kernels.unsqueeze(0), g.view(batch, 1, 1, k), padding=(0, r), groups=batch)
-    both = F.conv2d(rows, g.view(batch, 1, k, 1), padding=(r, 0), groups=batch)[0]
-    return both / both.sum(dim=(1, 2), keepdim=True)
+    from deblurgan.blur.kernels import gaussian_kernels  # it imports this module
+
+    side = 2 * math.ceil(3 * float(sigma.max())) + 1
+    gaussians = gaussian_kernels(sigma, sigma, 0.0, side)
+    blurred = blur_image(kernels.unsqueeze(1), gaussians, padding="zeros")[:, 0]
+    return blurred / blurred.sum(dim=(1, 2), keepdim=True)
 
 
 def rasterize_trajectories(
