@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch.nn.functional as F
 
     from deblurgan import load_model
+    from deblurgan.blur.apply import blur_image
     from deblurgan.blur.realistic import RealisticDegradation
-    from deblurgan.blur.trajectory import TrajectoryKernelSampler
+    from deblurgan.blur.trajectory import TrajectoryKernelSampler, kernel_extent
     from deblurgan.inference import Deblurrer
     from deblurgan.inference.evaluation.alignment import align_by_shift
     from deblurgan.io import read_image
@@ -66,16 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return float(10 * torch.log10(1 / F.mse_loss(a, b)))
 
     def convolve(sharp: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-        k = kernel.shape[-1]
-        weight = kernel.flip(0, 1).float()[None, None].repeat(3, 1, 1, 1)
-        padded = F.pad(sharp[None], (k // 2,) * 4, mode="reflect")
-        return (F.conv2d(padded, weight, groups=3)[0].clamp(0, 1) * 255).round() / 255
-
-    def extent(kernel: torch.Tensor) -> float:
-        ys, xs = torch.nonzero(kernel > 0.05 * kernel.max(), as_tuple=True)
-        angles = torch.arange(180, dtype=torch.float64) * math.pi / 180
-        projected = xs[:, None] * torch.cos(angles) + ys[:, None] * torch.sin(angles)
-        return float((projected.amax(0) - projected.amin(0)).amax())
+        """Lai's recipe: a true convolution of the sRGB values, rounded to 8 bits."""
+        return (blur_image(sharp, kernel.float()).clamp(0, 1) * 255).round() / 255
 
     sharp_files = sorted((args.lai / "sharp").glob("*_kernel_01.png"))[: args.photos]
     print(f"{args.model}: PSNR gain over the blurry input, {len(sharp_files)} photos per kernel")
@@ -84,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     for number in [int(n) for n in args.kernels.split(",")]:
         image = read_image(args.lai / "kernels" / f"kernel_0{number}.png").rgb[0].double()
         lai_kernel = image / image.sum()
-        size = extent(lai_kernel)
+        size = kernel_extent(lai_kernel)
         side = 2 * math.ceil(size) + 1
         walk = TrajectoryKernelSampler(side, max_length=size, exposure=1.0, size_by="extent")
         smooth = TrajectoryKernelSampler(

@@ -30,6 +30,7 @@ from deblurgan.blur.types import BlurSample
 
 __all__ = [
     "TrajectoryKernelSampler",
+    "kernel_extent",
     "random_trajectories",
     "rasterize_trajectories",
     "smooth_trajectories",
@@ -227,6 +228,22 @@ def _gaussian_blur(kernels: Tensor, sigma: Tensor) -> Tensor:
     gaussians = gaussian_kernels(sigma, sigma, 0.0, side)
     blurred = blur_image(kernels.unsqueeze(1), gaussians, padding="zeros")[:, 0]
     return blurred / blurred.sum(dim=(1, 2), keepdim=True)
+
+
+def kernel_extent(kernel: Tensor, threshold: float = 0.05) -> float:
+    """The largest distance, pixels, between two pixels of a ``(k, k)`` kernel's support (those
+    above ``threshold`` times its peak): the size ``size_by="extent"`` gives a kernel, measured
+    on any kernel (a recorded one, say).
+
+    Example:
+        >>> streak = torch.zeros(9, 9)
+        >>> streak[4, 1:8] = 1.0
+        >>> kernel_extent(streak)
+        6.0
+    """
+    ys, xs = torch.nonzero(kernel > threshold * kernel.max(), as_tuple=True)
+    points = torch.complex(xs.double(), ys.double()).unsqueeze(0)
+    return float(_extent(points, torch.ones_like(points, dtype=torch.bool))[0])
 
 
 def rasterize_trajectories(
