@@ -165,3 +165,19 @@ def photos() -> list[np.ndarray]:
     from skimage import data
 
     return [data.astronaut(), data.chelsea(), data.coffee()]
+
+
+@pytest.fixture
+def auto_onnx_lite_unet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A tiny lite_unet checkpoint (not the identity) whose ONNX export ``--backend auto`` takes
+    to be repaid after 15 frames of 32x24, so it exports for 30 of them (twice that)."""
+    import deblurgan.inference.backends as backends
+    from deblurgan.models import build_generator, save_generator
+
+    monkeypatch.setitem(backends.ONNX_BREAK_EVEN_FRAMES, "lite_unet", 15 * 32 * 24 / (1280 * 720))
+    torch.manual_seed(0)
+    model = build_generator({"name": "lite_unet", "width": 4, "blocks": 1})
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    return str(save_generator(model, tmp_path / "lite.safetensors"))

@@ -615,19 +615,12 @@ def test_a_raw_warning_during_a_command_is_one_line(
 
 
 def test_backend_auto_weighs_a_folder_in_pixels(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    auto_onnx_lite_unet: str,
 ) -> None:
-    import deblurgan.inference.backends as backends
-
-    # Tiny frames: lite_unet's export is taken to be repaid after 15 frames of 32x24, so auto
-    # (which asks for twice that) exports for 30 of them.
-    monkeypatch.setitem(backends.ONNX_BREAK_EVEN_FRAMES, "lite_unet", 15 * 32 * 24 / (1280 * 720))
-    torch.manual_seed(0)
-    model = build_generator({"name": "lite_unet", "width": 4, "blocks": 1})
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))  # not the identity
-    checkpoint = str(save_generator(model, tmp_path / "lite.safetensors"))
+    checkpoint = auto_onnx_lite_unet
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(30):

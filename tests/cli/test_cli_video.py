@@ -100,19 +100,12 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_auto_backend_exports_a_long_video_and_falls_back_to_eager(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    auto_onnx_lite_unet: str,
 ) -> None:
-    import deblurgan.inference.backends as backends
-
-    # Tiny frames: lite_unet's export is taken to be repaid after 15 frames of 32x24, so auto
-    # (which asks for twice that) exports for 30 of them.
-    monkeypatch.setitem(backends.ONNX_BREAK_EVEN_FRAMES, "lite_unet", 15 * 32 * 24 / (1280 * 720))
-    torch.manual_seed(0)
-    model = build_generator({"name": "lite_unet", "width": 4, "blocks": 1})
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))  # not the identity
-    checkpoint = str(save_generator(model, tmp_path / "lite.safetensors"))
+    checkpoint = auto_onnx_lite_unet
     source = write_test_video(tmp_path / "clip.mp4", frames=30, size=(32, 24))
     argv = ["video", str(source), "-m", checkpoint, "--device", "cpu", "--crf", "0"]
     assert main([*argv, "-o", str(tmp_path / "onnx.mkv")]) == 0
@@ -126,6 +119,8 @@ def test_auto_backend_exports_a_long_video_and_falls_back_to_eager(
         if backend == "onnxruntime":
             raise RuntimeError("Unsupported: an operator ONNX cannot express")
         return prepare(model, backend, **kwargs)
+
+    import deblurgan.inference.backends as backends
 
     prepare = backends.prepare_model
     monkeypatch.setattr(backends, "prepare_model", no_export)
