@@ -12,8 +12,12 @@ between a model's synthetic figures and Lai's can be taken apart:
   convolution;
 * ``smooth``: our smooth shake kernel of varying speed (``smooth_trajectories``), same
   convolution;
-* ``pipeline``: the realistic pipeline (``RealisticDegradation``) with camera shake of that
-  extent and its own averaging, highlights, noise and JPEG: what the model is trained on.
+* ``gamma`` and ``linear``: the realistic pipeline (``RealisticDegradation``) with camera shake
+  of that extent (its own kernels, half smooth), no noise, no JPEG, no boosted highlights, and
+  the sub-frames averaged in gamma space (sRGB values, as Lai's files and GoPro's standard
+  ``blur`` folder) or in linear light (as a sensor does);
+* ``pipeline``: the realistic pipeline with camera shake of that extent and its own averaging,
+  highlights, noise and JPEG: what the model is trained on.
 
 The extent of each Lai kernel is measured from its image (largest distance across its support),
 and our kernels are drawn at that extent, in image pixels.
@@ -32,7 +36,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LAI = REPO.parent / "shared" / "data" / "lai_uniform_val"
-WAYS = ("lai", "walk", "smooth", "pipeline")
+WAYS = ("lai", "walk", "smooth", "gamma", "linear", "pipeline")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,9 +88,17 @@ def main(argv: list[str] | None = None) -> int:
             side, max_length=size, exposure=1.0, size_by="extent", smooth_prob=1.0,
             psf_sigma=(0.0, 1.0),
         )  # fmt: skip
-        camera = RealisticDegradation(
-            frame_width=1280, blur_size=(size / 1280, size / 1280 + 1e-9), camera_path_prob=0.0
-        )
+        shake = {
+            "frame_width": 1280,
+            "blur_size": (size / 1280, size / 1280 + 1e-9),
+            "camera_path_prob": 0.0,
+        }
+        camera = RealisticDegradation(**shake)
+        clean = {"shot_noise": (0.0, 0.0), "jpeg_prob": 0.0, "highlight_gain": (1.0, 1.0)}
+        by_domain = {
+            way: RealisticDegradation(**shake, **clean, linear_prob=float(way == "linear"))
+            for way in ("gamma", "linear")
+        }
         gains: dict[str, list[float]] = {w: [] for w in WAYS}
         for path in sharp_files:
             name = path.name.replace("_kernel_01", f"_kernel_0{number}")
@@ -99,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                     sharp,
                 ),
             }
+            for way, degradation in by_domain.items():
+                degraded = degradation(sharp, generator=generator)
+                pairs[way] = (degraded.blurry, degraded.sharp)
             degraded = camera(sharp, generator=generator)
             pairs["pipeline"] = (degraded.blurry, degraded.sharp)
             for way, (blurry, target) in pairs.items():
