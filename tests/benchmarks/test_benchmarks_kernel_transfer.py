@@ -16,7 +16,7 @@ from deblurgan.models import build_generator, save_generator
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "kernel_transfer.py"
 
 
-def test_prints_the_four_ways_per_kernel(
+def test_prints_the_six_ways_per_kernel(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = importlib.util.spec_from_file_location("kernel_transfer", SCRIPT)
@@ -40,8 +40,8 @@ def test_prints_the_four_ways_per_kernel(
     args = [str(model), "--lai", str(root), "--kernels", "1", "--photos", "2", "--shift", "2"]
     assert script.main(args) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split() == ["kernel", "extent", "lai", "walk", "smooth", "pipeline"]
+    assert lines[1].split() == ["kernel", "extent", "lai", "walk", "smooth", "gamma", "linear", "pipeline"]
     name, extent, *gains = lines[2].split()
     assert name == "kernel_01" and extent == "6"  # the streak's measured extent
-    assert len(gains) == 4 and all(math.isfinite(float(g)) for g in gains)
+    assert len(gains) == 6 and all(math.isfinite(float(g)) for g in gains)
     assert lines[3].startswith("mean")
