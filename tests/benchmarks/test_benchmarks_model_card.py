@@ -1,0 +1,60 @@
+"""benchmarks/model_card.py: the arguments it hands to validation_views.py and deblur bench."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "model_card.py"
+
+
+def _load():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("model_card", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_missing_previous_default_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = _load()
+    assert script.main(["--previous", str(tmp_path / "gone.safetensors")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "gone.safetensors" in err and "missing" in err
+
+
+def test_views_then_speed_against_the_previous_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = _load()
+    previous = tmp_path / "old.safetensors"
+    previous.write_bytes(b"x")
+    calls: list[tuple[str, list[str]]] = []
+    views = SimpleNamespace(main=lambda argv: calls.append(("views", argv)) or 0)
+    monkeypatch.setattr(script, "_script", lambda name: views)
+    import deblurgan.cli.bench as bench
+
+    monkeypatch.setattr(bench, "bench_main", lambda argv: calls.append(("bench", argv)) or 0)
+    assert script.main(["-m", "m.ckpt", "--previous", str(previous), "--runs", "2"]) == 0
+    assert calls[0] == (
+        "views",
+        ["-m", "m.ckpt", "--baseline", str(previous), "--views", "synthetic,lai,real"],
+    )
+    kind, argv = calls[1]
+    assert kind == "bench" and argv[:6] == [
+        "-m",
+        "m.ckpt",
+        "-m",
+        str(previous),
+        "-m",
+        "fpn_mobilenet",
+    ]
+    assert argv[argv.index("--size") + 1] == "1280x720" and argv[argv.index("--runs") + 1] == "2"
+    calls.clear()
+    assert script.main(["--previous", str(previous), "--no-speed"]) == 0
+    assert [kind for kind, _ in calls] == ["views"]
