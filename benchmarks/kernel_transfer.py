@@ -22,7 +22,7 @@ between a model's synthetic figures and Lai's can be taken apart:
 The extent of each Lai kernel is measured from its image (largest distance across its support),
 and our kernels are drawn at that extent, in image pixels.
 
-    python benchmarks/kernel_transfer.py runs/default_v4/checkpoints/last.ckpt
+    python benchmarks/kernel_transfer.py runs/default_v5/checkpoints/last.ckpt
     python benchmarks/kernel_transfer.py default --kernels 2 --photos 6
 """
 

@@ -1,6 +1,6 @@
 """Ship a checkpoint of the default model's training as the package's ``default`` weights.
 
-    python scripts/ship_default.py runs/default_v4/checkpoints/last.ckpt
+    python scripts/ship_default.py runs/default_v5/checkpoints/last.ckpt
 
 writes the checkpoint's weight average (EMA) to ``src/deblurgan/weights/default.safetensors``
 with its recipe (the run's ``config.yaml``), step, validation figures and training command in
