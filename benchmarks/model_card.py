@@ -4,15 +4,15 @@ Runs, in one process, one after the other:
 
 1. ``benchmarks/validation_views.py`` (all three views: realistic synthetic blur on the held-out
    test photos, Lai et al.'s real kernels, real blurred photos against MAXIM-3S) for the model,
-   with the blurry input and the previous default (``--previous``, kept by
-   ``scripts/ship_default.py`` as ``benchmarks/baselines/default_v1.safetensors``) measured in the
-   same run;
+   with the blurry input and the previous default measured in the same run (``--previous``:
+   ``benchmarks/baselines/default_v1.safetensors``, which ``scripts/ship_default.py`` keeps when
+   it replaces the shipped weights; until then, for a candidate ``-m``, the shipped default);
 2. ``deblur bench`` at 1280x720 on 2 CPU threads, eager PyTorch: the model, the previous default
    and ``fpn_mobilenet`` at DeblurGAN-v2's width, each in its own subprocess; the ratios are to
    ``fpn_mobilenet``.
 
     python benchmarks/model_card.py                       # the shipped default
-    python benchmarks/model_card.py -m runs/default_v5/checkpoints/last.ckpt --runs 3
+    python benchmarks/model_card.py -m runs/default_v5/checkpoints/last.ckpt --runs 3  # a candidate
     python benchmarks/model_card.py --views lai --no-speed
 
 Needs ``make data`` (the test photos), ``make weights`` (LPIPS, MAXIM-3S) and, for view (c), the
@@ -43,18 +43,30 @@ def _script(name: str) -> ModuleType:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-m", "--model", default="default", help="name or path (default)")
-    parser.add_argument("--previous", type=Path, default=PREVIOUS, help="the previous default")
+    parser.add_argument(
+        "--previous",
+        help="the previous default, a name or path (default: benchmarks/baselines/"
+        f"{PREVIOUS.name} when kept; else the shipped default, for any other model)",
+    )
     parser.add_argument("--views", default="synthetic,lai,real", help="as validation_views.py")
     parser.add_argument("--json", type=Path, help="validation_views.py's figures, as JSON")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per model (5)")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed")
     args = parser.parse_args(argv)
-    if not args.previous.is_file():
-        print(
-            f"model_card: error: {args.previous}: the previous default is missing", file=sys.stderr
-        )
+    previous: str | None = args.previous
+    if previous is None:
+        if PREVIOUS.is_file():
+            previous = str(PREVIOUS)
+        elif args.model != "default":  # a candidate: against what is shipped now
+            previous = "default"
+        else:
+            print(f"model_card: no {PREVIOUS}: no previous default to measure", flush=True)
+    elif previous != "default" and not Path(previous).is_file():
+        print(f"model_card: error: {previous}: the previous default is missing", file=sys.stderr)
         return 1
-    views = ["-m", args.model, "--baseline", str(args.previous), "--views", args.views]
+    old = [] if previous is None else ["-m", previous]
+    baseline = "none" if previous is None else previous
+    views = ["-m", args.model, "--baseline", baseline, "--views", args.views]
     views += ["--json", str(args.json)] if args.json else []
     status = _script("validation_views").main(views)
     if status or args.no_speed:
@@ -62,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from deblurgan.cli.bench import bench_main
 
     print("\nspeed at 1280x720, 2 CPU threads, eager PyTorch (deblur bench)", flush=True)
-    bench = ["-m", args.model, "-m", str(args.previous), "-m", "fpn_mobilenet"]
+    bench = ["-m", args.model, *old, "-m", "fpn_mobilenet"]
     bench += ["--size", "1280x720", "--runs", str(args.runs), "--threads", "2"]
     return int(bench_main(bench))
 

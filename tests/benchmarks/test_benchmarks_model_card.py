@@ -58,3 +58,12 @@ def test_views_then_speed_against_the_previous_default(
     calls.clear()
     assert script.main(["--previous", str(previous), "--no-speed"]) == 0
     assert [kind for kind, _ in calls] == ["views"]
+    calls.clear()  # no previous default kept yet: the views and the speed go without one
+    monkeypatch.setattr(script, "PREVIOUS", tmp_path / "never_kept.safetensors")
+    assert script.main([]) == 0
+    assert calls[0][1][:4] == ["-m", "default", "--baseline", "none"]
+    assert calls[1][1][:4] == ["-m", "default", "-m", "fpn_mobilenet"]
+    calls.clear()  # ... and a candidate is measured against the shipped default
+    assert script.main(["-m", "run.ckpt"]) == 0
+    assert calls[0][1][:4] == ["-m", "run.ckpt", "--baseline", "default"]
+    assert calls[1][1][:6] == ["-m", "run.ckpt", "-m", "default", "-m", "fpn_mobilenet"]
