@@ -6,7 +6,7 @@ positions of that path during its shutter time in linear light, so fast moves sm
 motion blur does (the GoPro way of making blur, Nah et al., 2017). A quiet two-tone AAC track is
 added so that ``deblur video`` has a sound stream to copy.
 
-    python scripts/make_demo_video.py examples demo.mp4            # 640x360, 25 fps, ~6 s
+    python scripts/make_demo_video.py examples demo.mp4            # 640x360, 25 fps, 1.5 s a photo
     deblur video demo.mp4 -o demo_deblurred.mp4 --compare
 """
 
