@@ -7,8 +7,9 @@
 # critic at weight ADV_WEIGHT (default 0.5, see below). Both are scripts/train_default.sh's
 # stage-4 recipe (its data, its degradation settings), with the learning rate at 2e-4, STEPS
 # steps (default 3000) and the same seed; then benchmarks/validation_views.py scores both
-# against the blurry input and the starting weights on the synthetic view (validation photos) and on Lai et al.'s real-kernel pairs. Keep
-# the term only if (B) beats (A) on those views without losing PSNR.
+# against the blurry input and the starting weights on the synthetic view (validation photos)
+# and on Lai et al.'s real-kernel pairs. Keep the term only if (B) beats (A) on those views
+# without losing PSNR.
 #
 #   bash scripts/compare_adversarial.sh              # 3000 steps each, then the views
 #   STEPS=1000 bash scripts/compare_adversarial.sh   # a shorter look
