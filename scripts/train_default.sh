@@ -79,12 +79,18 @@ case $STAGE in
        optim.lr_g=5e-4 optim.warmup_steps=200 trainer.max_steps=6000 trainer.val_every=1000) ;;
 esac
 GIVEN_RESUME=no                      # a resume= among the arguments (scripts/gpu_burst.py)
-for arg in "$@"; do [[ $arg == resume=* ]] && GIVEN_RESUME=yes; done
+GIVEN_INIT=no                        # an init_weights= (scripts/compare_adversarial.sh)
+for arg in "$@"; do
+  if [[ $arg == resume=* ]]; then GIVEN_RESUME=yes; fi
+  if [[ $arg == init_weights=* ]]; then GIVEN_INIT=yes; fi
+done
 if [[ $GIVEN_RESUME == yes ]]; then
   :
 elif [[ -f "$RUN/checkpoints/last.ckpt" ]]; then
   echo "train_default.sh: resuming $RUN/checkpoints/last.ckpt" >&2
   ARGS+=(resume="$RUN/checkpoints/last.ckpt")
+elif [[ $GIVEN_INIT == yes ]]; then
+  :                                  # the caller's init_weights, not the previous stage's
 elif [[ -n $PREVIOUS ]]; then
   START=$PREVIOUS/checkpoints/last.ckpt
   if [[ ! -f $START ]]; then
