@@ -52,7 +52,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
     import torch
-    import torch.nn.functional as F
 
     from deblurgan import load_model
     from deblurgan.blur.apply import blur_image
@@ -61,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from deblurgan.inference import Deblurrer
     from deblurgan.inference.evaluation.alignment import align_by_shift
     from deblurgan.io import read_image
+    from deblurgan.metrics.psnr import psnr as psnr_db
 
     torch.set_num_threads(args.threads)
     deblurrer = Deblurrer(load_model(args.model), device="cpu", threads=args.threads)
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def psnr(restored: torch.Tensor, sharp: torch.Tensor) -> float:
         a, b, _ = align_by_shift(restored.clamp(0, 1)[None], sharp[None], args.shift)
-        return float(10 * torch.log10(1 / F.mse_loss(a, b)))
+        return float(psnr_db(a, b))
 
     def convolve(sharp: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         """Lai's recipe: a true convolution of the sRGB values, rounded to 8 bits."""

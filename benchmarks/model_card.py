@@ -22,22 +22,11 @@ MAXIM outputs (computed on the first run and cached; ``validation_views.py --fil
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 PREVIOUS = HERE / "baselines" / "default_v1.safetensors"
-
-
-def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     baseline = "none" if previous is None else previous
     views = ["-m", args.model, "--baseline", baseline, "--views", args.views]
     views += ["--json", str(args.json)] if args.json else []
-    status = _script("validation_views").main(views)
+    import validation_views  # beside this script, as benchmarks/tlc_effect.py imports it
+
+    status = validation_views.main(views)
     if status or args.no_speed:
         return int(status)
     from deblurgan.cli.bench import bench_main

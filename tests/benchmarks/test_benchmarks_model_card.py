@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,7 +37,7 @@ def test_views_then_speed_against_the_previous_default(
     previous.write_bytes(b"x")
     calls: list[tuple[str, list[str]]] = []
     views = SimpleNamespace(main=lambda argv: calls.append(("views", argv)) or 0)
-    monkeypatch.setattr(script, "_script", lambda name: views)
+    monkeypatch.setitem(sys.modules, "validation_views", views)
     import deblurgan.cli.bench as bench
 
     monkeypatch.setattr(bench, "bench_main", lambda argv: calls.append(("bench", argv)) or 0)
