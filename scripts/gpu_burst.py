@@ -1,7 +1,7 @@
 """A burst of the default model's training on a lent GPU machine, continued on the CPU after.
 
 Issue 12 §4: where a GPU is available for a few minutes, train ``make train-default``'s run
-(``scripts/train_default.sh``, stage 4, run folder ``runs/default_v5``) for as many steps as fit in
+(``scripts/train_default.sh``, stage 5, run folder ``runs/default_v6``) for as many steps as fit in
 ``--minutes`` there, bring the whole Lightning checkpoint back (generator, EMA, optimiser,
 step), and let the CPU run continue from it. Three steps, the middle one on the GPU machine:
 
@@ -38,8 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CARRY = ROOT / ".gpu_burst"
-STAGE = "4"  # the stage of scripts/train_default.sh that the burst continues
-RUN = ROOT / "runs" / "default_v5"  # its run folder
+STAGE = "5"  # the stage of scripts/train_default.sh that the burst continues
+RUN = ROOT / "runs" / "default_v6"  # its run folder
 PHOTOS = ROOT / "data" / "train_photos" / "train"
 CARRY_LIMIT = 64 * 2**20  # what a device call takes: working tree plus carried paths
 MARGIN = 2 * 2**20  # room for the working tree to grow a little
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="step", required=True)
     p = sub.add_parser("pack", help="here: fill .gpu_burst/ for the device call")
-    p.add_argument("--run", default=str(RUN), help="run folder (runs/default_v5)")
+    p.add_argument("--run", default=str(RUN), help="run folder (runs/default_v6)")
     p.add_argument("--photos", default=str(PHOTOS), help="training photos")
     p.add_argument("--limit", type=int, default=CARRY_LIMIT, help="bytes a device call takes")
     p.add_argument("--seed", type=int, default=0, help="the choice of photos")
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(func=device)
     u = sub.add_parser("unpack", help="here: install the returned checkpoint into the run")
     u.add_argument("files_at", help="the folder the device call's files came back to")
-    u.add_argument("--run", default=str(RUN), help="run folder (runs/default_v5)")
+    u.add_argument("--run", default=str(RUN), help="run folder (runs/default_v6)")
     u.set_defaults(func=unpack)
     args = parser.parse_args(argv)
     return int(args.func(args))

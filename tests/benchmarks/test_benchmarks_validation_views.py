@@ -163,3 +163,42 @@ def test_reference_outputs_are_made_once_and_found_again(tmp_path: Path) -> None
     }
     other = vv.fill_reference_cache(photos[:1], vv.CropSettings(0, 16), args)
     assert other["a__x"] != files["a__x"]  # other crop settings, another entry
+
+
+def test_reference_detail_scores_the_reference_against_the_input(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    texture = (rng.random((32, 32, 3)) * 255).astype(np.uint8)
+    _save(tmp_path / "blur" / "a__x.png", texture)
+    _save(tmp_path / "sharp" / "a__x.png", np.full_like(texture, 128))  # smooths everything
+    _save(tmp_path / "blur" / "a__y.png", texture)
+    _save(tmp_path / "sharp" / "a__y.png", texture)  # changes nothing
+    scores = vv.reference_detail([("a__x", Path()), ("a__y", Path())], tmp_path)
+    assert scores == {"count": 2, "smoothed": 0.5, "sharpened": 0.0}
+
+
+@pytest.mark.slow  # two deblur eval runs, each counting the model's MACs
+def test_main_prints_the_real_view_against_the_reference_and_the_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from deblurgan.models.weights import build_generator, save_generator
+
+    reference = save_generator(
+        build_generator({"name": "lite_unet", "width": 4, "blocks": 1}),
+        tmp_path / "ref.safetensors",
+    )
+    rng = np.random.default_rng(0)
+    for name in ("a/x.png", "a/y.png"):
+        _save(tmp_path / "real" / name, (rng.random((40, 60, 3)) * 255).astype(np.uint8))
+    out = tmp_path / "views.json"
+    argv = ["--views", "real", "--real", str(tmp_path / "real"), "--reference", str(reference)]
+    argv += ["--cache", str(tmp_path / "cache"), "--real-max-side", "0", "--real-crop", "32"]
+    argv += ["--baseline", "none", "--json", str(out), "--threads", "1"]
+    assert vv.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "smoothed" in printed and "ref (reference)" in printed
+    summary = json.loads(out.read_text())["views"]["real"]["summary"]
+    assert set(summary) == {"identity", "default", "ref (reference)"}
+    assert summary["identity"]["smoothed"] == summary["identity"]["sharpened"] == 0.0
+    for row in summary.values():
+        assert 0.0 <= row["smoothed"] <= 1.0 and 0.0 <= row["sharpened"] <= 1.0
+    assert {"psnr", "detail_lost", "detail_added"} <= set(summary["default"])

@@ -54,10 +54,17 @@ def test_lpips_validates_inputs_and_output() -> None:
 
 
 def _inputs(spec: MetricSpec, batch: int = 2) -> tuple[Tensor, Tensor]:
-    side = max(spec.min_size, 24)
+    side = max(spec.min_size, 48 if spec.name.startswith("detail_") else 24)
     g = torch.Generator().manual_seed(0)
     sharp = torch.rand(batch, 3, side, side + 3, generator=g)
     restored = (sharp + 0.1 * torch.rand(batch, 3, side, side + 3, generator=g)).clamp(0, 1)
+    if spec.name.startswith("detail_"):
+        # thresholded block by block, so a mild change scores as perfect: smooth the left half's
+        # texture, and give the right half texture the reference lacks
+        sharp[..., side // 2 :] = 0.5
+        restored = sharp.clone()
+        restored[..., : side // 2] = 0.5 + 0.3 * (sharp[..., : side // 2] - 0.5)
+        restored[..., side // 2 :] += 0.2 * (torch.rand(batch, 3, side, side - side // 2 + 3) - 0.5)
     return restored, sharp
 
 
@@ -113,4 +120,5 @@ def test_table_is_read_only_and_names_the_protocol() -> None:
         METRICS["psnr"] = METRICS["ssim"]  # type: ignore[index]
     assert {"psnr", "ssim", "ssim_matlab", "ms_ssim", "fsim", "vif", "lpips"} <= set(METRICS)
     assert METRICS["ms_ssim"].min_size == 161 and METRICS["vif"].min_size == 41
-    assert [n for n, s in METRICS.items() if not s.higher_is_better] == ["lpips"]
+    lower_is_better = [n for n, s in METRICS.items() if not s.higher_is_better]
+    assert lower_is_better == ["detail_lost", "detail_added", "lpips"]

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from torch import Tensor
 
 from deblurgan.metrics._checks import check_pair
+from deblurgan.metrics.detail import DETAIL_BLOCK, detail_added, detail_lost
 from deblurgan.metrics.fsim import fsim
 from deblurgan.metrics.lpips import PairDistance, lpips
 from deblurgan.metrics.ms_ssim import ms_ssim, ms_ssim_min_size
@@ -141,6 +142,22 @@ METRICS: Mapping[str, MetricSpec] = _table(
         higher_is_better=True,
         min_size=VIF_MIN_SIZE,
         description="VIFp on luma (Sheikh and Bovik 2006, vifp_mscale.m)",
+    ),
+    MetricSpec(
+        "detail_lost",
+        detail_lost,
+        higher_is_better=False,
+        min_size=DETAIL_BLOCK,
+        description="share of the reference's textured 16 px blocks with under half their fine "
+        "detail (smoothing)",
+    ),
+    MetricSpec(
+        "detail_added",
+        detail_added,
+        higher_is_better=False,
+        min_size=DETAIL_BLOCK,
+        description="share of 16 px blocks with over twice the reference's fine detail "
+        "(sharpened, or invented texture, ringing, noise)",
     ),
     MetricSpec(
         "lpips",
