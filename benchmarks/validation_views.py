@@ -22,7 +22,7 @@ lists and reads the results, it has no evaluation loop of its own.
     of the input's textured 16 px blocks left with under half their fine detail, and
     ``sharpened``, the share given over twice it (:mod:`deblurgan.metrics.detail`); MAXIM's
     own figures are the ``(reference)`` row. A deblurring model sharpens and smooths almost
-    nothing: MAXIM smooths 0.9 % of the blocks of all 128 photos and sharpens 40 %.
+    nothing: MAXIM smooths 0.1 % of the blocks of all 128 photos and sharpens 40 %.
     The photos are downscaled so that their longer side is at most ``--real-max-side`` px
     (default 640; 0 keeps them as shot) and cropped at the centre to ``--real-crop`` px (default
     256; smaller photos keep their short side). As shot (0.5 to 1.4 MP), their blur is often

@@ -44,10 +44,10 @@
 #   of Lai's car1, the boat2's ropes, at 640 px) where MAXIM-3S and the old default do not.
 # - STAGE=5 (runs/default_v6): a fine-tune of stage 4 against its smoothing. Measured first
 #   (benchmarks/validation_views.py --views real, deblurgan.metrics.detail): on the 128 real
-#   photos stage 4 leaves 17 % of the input's textured 16 px blocks with under half their fine
-#   detail, where MAXIM-3S smooths 0.9 % and the old lite_unet 1.5 %; stages 1-4 smoothed 11 %,
-#   19 %, 23 %, 17 %, rising with the larger blur of stage 2 and falling with stage 4's lighter
-#   noise. Two causes follow from the recipe: the lognormal sizes of stages 2-4 (median 40 px at
+#   photos stage 4 leaves 17.7 % of the input's textured 16 px blocks with under half their fine
+#   detail, where MAXIM-3S smooths 0.1 % and the old lite_unet 1.6 %; stages 1-4 smoothed 11.4,
+#   19.5, 23.1, 17.7 %, rising with the larger blur of stage 2 and falling with stage 4's lighter
+#   noise (and sharpened 14.6, 8.9, 7.3, 14.8 % of the blocks; MAXIM 40.5 %, lite_unet 19.6 %). Two causes follow from the recipe: the lognormal sizes of stages 2-4 (median 40 px at
 #   1280) almost never show mild blur (0.06 % of items under 3 px), which many real photos
 #   have at 640 px; and the noise and JPEG (quality down to 60) teach that fine texture is
 #   noise to remove. Stage 5: sizes from 1 px, median 20 px, sigma 1.0 (3 % under 3 px, 18 %
