@@ -2,20 +2,22 @@
 # Does the adversarial term help the default model on real blur? (issue 12 §4)
 #
 # Two fine-tunings of the same starting weights (the default run's weight average, exported from
-# FROM, stage 4's last.ckpt unless told), identical except for the adversarial term: (A) the
-# shipped recipe, -PSNR only; (B) the same plus DeblurGAN-v2's RaGAN-LS with its double-scale
-# critic at weight ADV_WEIGHT (default 0.5, see below). Both are scripts/train_default.sh's
-# stage-4 recipe (its data, its degradation settings), with the learning rate at 2e-4, STEPS
-# steps (default 3000) and the same seed; then benchmarks/validation_views.py scores both
-# against the blurry input and the starting weights on the synthetic view (validation photos)
-# and on Lai et al.'s real-kernel pairs. Keep the term only if (B) beats (A) on those views
-# without losing PSNR.
+# FROM, the last.ckpt of scripts/train_default.sh's stage STAGE, default 5, unless told),
+# identical except for the adversarial term: (A) the shipped recipe, -PSNR only; (B) the same
+# plus DeblurGAN-v2's RaGAN-LS with its double-scale critic at weight ADV_WEIGHT (default 0.5,
+# see below). Both are train_default.sh's recipe of that stage (its data, its degradation
+# settings), with the learning rate at 2e-4, STEPS steps (default 3000) and the same seed;
+# then benchmarks/validation_views.py scores both against the blurry input and the starting
+# weights on the synthetic view (validation photos), on Lai et al.'s real-kernel pairs and on
+# the real blurred photos (against MAXIM-3S, and what each smooths of its input). Keep the term
+# only if (B) beats (A) on those views without losing PSNR.
 #
 #   bash scripts/compare_adversarial.sh              # 3000 steps each, then the views
 #   STEPS=1000 bash scripts/compare_adversarial.sh   # a shorter look
 #
-# Runs go to runs/adv_compare_w<ADV_WEIGHT>/{psnr,ragan_ls}; each is resumable (run the script
-# again).
+# Runs go to runs/adv_compare_s<STAGE>_w<ADV_WEIGHT>/{psnr,ragan_ls} (OUT); each is resumable
+# (run the script again). The stage-4 runs of 2026-12-05 are runs/adv_compare_w<ADV_WEIGHT>:
+# STAGE=4 OUT=runs/adv_compare_w0.5 ADV_WEIGHT=0.5 STEPS=1000 resumes the unfinished one.
 #
 # The weight: DeblurGAN-v2 puts 0.001 on the adversarial term beside a content loss of
 # 0.5 x MSE (+ a small perceptual term). The -PSNR loss here is 10 log10(MSE): its gradient is
@@ -28,8 +30,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-3000}
 ADV_WEIGHT=${ADV_WEIGHT:-0.5}
-FROM=${FROM:-runs/default_v5/checkpoints/last.ckpt}
-OUT=${OUT:-runs/adv_compare_w$ADV_WEIGHT}
+STAGE=${STAGE:-5}
+FROM=${FROM:-runs/default_v$((STAGE + 1))/checkpoints/last.ckpt}  # stage N's run: default_v<N+1>
+OUT=${OUT:-runs/adv_compare_s${STAGE}_w$ADV_WEIGHT}
 START=$OUT/start.safetensors
 mkdir -p "$OUT"
 if [[ ! -f "$START" ]]; then
@@ -50,9 +53,9 @@ for arm in psnr ragan_ls; do
   fi
   run=$OUT/$arm
   # train_default.sh resumes $run when it has a checkpoint (the later init_weights is then unused)
-  [[ -f $run/generator.safetensors ]] || STAGE=4 RUN=$run bash scripts/train_default.sh \
+  [[ -f $run/generator.safetensors ]] || STAGE=$STAGE RUN=$run bash scripts/train_default.sh \
     "${COMMON[@]}" "${extra[@]}"
 done
-.venv/bin/python benchmarks/validation_views.py --views synthetic,lai --baseline "$START" \
+.venv/bin/python benchmarks/validation_views.py --views synthetic,lai,real --baseline "$START" \
   -m "$OUT/psnr/generator.safetensors" -m "$OUT/ragan_ls/generator.safetensors" \
   --photos data/train_photos/val --json "$OUT/views.json"
