@@ -138,7 +138,8 @@ def test_main_prints_the_lai_view_and_writes_json(
     assert lai["summary"]["identity"]["count"] == 4 and lai["error"] is None
 
 
-def test_reference_outputs_are_made_once_and_found_again(tmp_path: Path) -> None:
+def _reference_and_photos(tmp_path: Path, names: tuple[str, ...], size: tuple[int, int]) -> Path:
+    """A tiny reference model's weights, and random 'real' photos under tmp_path/real."""
     from deblurgan.models.weights import build_generator, save_generator
 
     reference = save_generator(
@@ -146,8 +147,13 @@ def test_reference_outputs_are_made_once_and_found_again(tmp_path: Path) -> None
         tmp_path / "ref.safetensors",
     )
     rng = np.random.default_rng(0)
-    for name in ("a/x.png", "b/y.png"):
-        _save(tmp_path / "real" / name, (rng.random((30, 90, 3)) * 255).astype(np.uint8))
+    for name in names:
+        _save(tmp_path / "real" / name, (rng.random((*size, 3)) * 255).astype(np.uint8))
+    return reference
+
+
+def test_reference_outputs_are_made_once_and_found_again(tmp_path: Path) -> None:
+    reference = _reference_and_photos(tmp_path, ("a/x.png", "b/y.png"), (30, 90))
     args = vv.build_parser().parse_args(
         ["--reference", str(reference), "--cache", str(tmp_path / "cache"), "--threads", "1"]
     )
@@ -180,15 +186,7 @@ def test_reference_detail_scores_the_reference_against_the_input(tmp_path: Path)
 def test_main_prints_the_real_view_against_the_reference_and_the_input(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from deblurgan.models.weights import build_generator, save_generator
-
-    reference = save_generator(
-        build_generator({"name": "lite_unet", "width": 4, "blocks": 1}),
-        tmp_path / "ref.safetensors",
-    )
-    rng = np.random.default_rng(0)
-    for name in ("a/x.png", "a/y.png"):
-        _save(tmp_path / "real" / name, (rng.random((40, 60, 3)) * 255).astype(np.uint8))
+    reference = _reference_and_photos(tmp_path, ("a/x.png", "a/y.png"), (40, 60))
     out = tmp_path / "views.json"
     argv = ["--views", "real", "--real", str(tmp_path / "real"), "--reference", str(reference)]
     argv += ["--cache", str(tmp_path / "cache"), "--real-max-side", "0", "--real-crop", "32"]
