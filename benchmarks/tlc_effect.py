@@ -10,6 +10,10 @@ which are far larger than the training crops) and prints the two side by side, s
 
     python benchmarks/tlc_effect.py runs/default_v2/checkpoints/last.ckpt
     python benchmarks/tlc_effect.py src/deblurgan/weights/default.safetensors --views lai,synthetic
+    python benchmarks/tlc_effect.py MODEL --views synthetic --crop-size 0   # whole photos
+
+Any other option goes to ``validation_views.py`` as it is (``--crop-size 0`` scores the synthetic
+view on whole photos: on its default 256 px crops, the training size, TLC changes nothing).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", help="a nafnet generator file or training checkpoint")
     parser.add_argument("--views", default="lai", help="validation views (default: lai)")
     parser.add_argument("--lai-limit", type=int, help="only the first N Lai pairs")
-    args = parser.parse_args(argv)
+    args, passed_on = parser.parse_known_args(argv)
 
     import validation_views
     from deblurgan.models import load_generator, save_generator
@@ -50,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             views_argv += ["-m", path]
         if args.lai_limit:
             views_argv += ["--lai-limit", str(args.lai_limit)]
+        views_argv += passed_on
         return int(validation_views.main(views_argv))
 
 

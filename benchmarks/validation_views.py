@@ -669,7 +669,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=REPO / "data" / "train_photos" / "test",
         help="held-out sharp photos (default: data/train_photos/test)",
     )
-    a.add_argument("--crop-size", type=int, default=256, help="crop side (default: 256)")
+    a.add_argument(
+        "--crop-size", type=int, default=256, help="crop side; 0: whole photos (default: 256)"
+    )
     a.add_argument("--synthetic-limit", type=int, metavar="N", help="only the first N items")
     a.add_argument("--seed", type=int, default=0, help="synthetic protocol seed (default: 0)")
     a.add_argument(
@@ -711,8 +713,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [v for v in views if v not in VIEWS]
     if unknown or not views:
         parser.error(f"--views: unknown {unknown}; valid: {', '.join(VIEWS)}")
-    if args.real_max_side < 0 or args.real_crop < 16 or args.crop_size < 16:
-        parser.error("--real-max-side must be >= 0; --real-crop and --crop-size at least 16")
+    bad_crop = args.crop_size != 0 and args.crop_size < 16  # 0: whole photos
+    if args.real_max_side < 0 or args.real_crop < 16 or bad_crop:
+        parser.error(
+            "--real-max-side must be >= 0; --real-crop at least 16; --crop-size 0 (whole photos) "
+            "or at least 16"
+        )
     import torch
 
     from deblurgan.cli.shared import unique_names

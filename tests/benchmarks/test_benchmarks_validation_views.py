@@ -200,3 +200,16 @@ def test_main_prints_the_real_view_against_the_reference_and_the_input(
     for row in summary.values():
         assert 0.0 <= row["smoothed"] <= 1.0 and 0.0 <= row["sharpened"] <= 1.0
     assert {"psnr", "detail_lost", "detail_added"} <= set(summary["default"])
+
+
+def test_crop_size_zero_means_whole_photos_and_tiny_crops_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        vv.main(["--views", "synthetic", "--crop-size", "8", "--baseline", "none"])
+    assert refused.value.code == 2
+    assert "--crop-size 0 (whole photos) or at least 16" in capsys.readouterr().err
+    missing = tmp_path / "no_photos"
+    argv = ["--views", "synthetic", "--crop-size", "0", "--photos", str(missing)]
+    vv.main([*argv, "--baseline", "none", "-m", "default"])  # 0 passes the check
+    assert f"{missing}: no such folder" in capsys.readouterr().out
