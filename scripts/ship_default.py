@@ -8,6 +8,10 @@ the metadata (``deblur models`` shows them). The weights it replaces are first k
 ``benchmarks/baselines/default_v1.safetensors`` (once: an existing copy is never replaced), so
 ``benchmarks/validation_views.py`` and the model card keep measuring the new model against the
 old one in the same run. Refuses a file over 20 MB (issue 12's limit for the package).
+
+A nafnet is shipped with TLC off (``--tlc off``, the default; ``on`` or ``run`` keeps the
+run's setting otherwise): the runs before 2026-12-06 recorded ``tlc: true``, and the global pool
+measured better on whole frames (``benchmarks/tlc_effect.py``; the nafnet module's docstring).
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoint", type=Path, help="a last.ckpt / best.ckpt of the run")
     parser.add_argument("--out", type=Path, default=SHIPPED, help="the shipped weights file")
     parser.add_argument("--keep-old", type=Path, default=OLD, help="where the old ones go")
+    parser.add_argument(
+        "--tlc",
+        choices=("off", "on", "run"),
+        default="off",
+        help="a nafnet's test-time local statistics: off (default, measured), on, or the run's",
+    )
     args = parser.parse_args(argv)
     from omegaconf import OmegaConf
 
@@ -41,12 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     recipe = OmegaConf.to_container(OmegaConf.load(config), resolve=False)
     assert isinstance(recipe, dict)
     keep = {k: recipe.get(k) for k in ("generator", "content", "optim", "data", "trainer", "seed")}
+    settings = {}
+    generator = keep.get("generator")
+    if args.tlc != "run" and isinstance(generator, dict) and generator.get("name") == "nafnet":
+        settings["tlc"] = args.tlc == "on"
+        keep["generator"] = {**generator, **settings}
     if args.out.is_file() and not args.keep_old.is_file():
         args.keep_old.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(args.out, args.keep_old)
         print(f"ship_default: kept the old weights as {args.keep_old}")
     staged = args.out.with_name(args.out.name + ".staged.safetensors")
-    export_checkpoint(args.checkpoint, staged, keep, meta={"command": COMMAND})
+    export_checkpoint(
+        args.checkpoint, staged, keep, meta={"command": COMMAND}, generator_settings=settings
+    )
     size = staged.stat().st_size
     if size > LIMIT:
         staged.unlink()

@@ -4,12 +4,15 @@ field, TLC's local statistics (brute force, global limit, tiles), stable key nam
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+import yaml
 from torch import nn
 
+import deblurgan
 from deblurgan.models import GENERATORS, build_generator
 from deblurgan.models.complexity import generator_macs
 from deblurgan.models.generators.nafnet import (
@@ -248,7 +251,7 @@ def test_gate_repeats_coarse_attention_over_its_cells(memory_format: torch.memor
 
 
 def test_tlc_is_exactly_the_global_pool_on_frames_the_size_of_a_training_crop() -> None:
-    model = _nafnet(**SMALL, train_size=32).eval()
+    model = _nafnet(**SMALL, train_size=32, tlc=True).eval()
     _randomise_residual_scales(model)
     blurry = torch.rand(1, 3, 32, 32)
     with torch.inference_mode():
@@ -266,7 +269,7 @@ def test_tlc_gives_a_tile_the_output_of_the_whole_frame() -> None:
     # Away from a tile's borders (by more than the convolutions' reach plus the windows), the
     # generator's output on the tile equals its output on the whole frame under TLC; with the
     # global pool it does not. Tile offsets are multiples of size_multiple (the sampling grids).
-    model = _nafnet(**SMALL, train_size=16)
+    model = _nafnet(**SMALL, train_size=16, tlc=True)
     _randomise_residual_scales(model)
     model.eval()
     frame = torch.rand(1, 3, 320, 320)
@@ -282,8 +285,17 @@ def test_tlc_gives_a_tile_the_output_of_the_whole_frame() -> None:
         assert (tile - whole).abs().max() > 1e-3
 
 
+def test_tlc_is_off_by_default_in_the_class_and_the_config() -> None:
+    # Measured (benchmarks/tlc_effect.py): the global pool restores whole frames better.
+    assert NAFNetGenerator().tlc is False
+    config = Path(deblurgan.__file__).parent / "configs" / "generator" / "nafnet.yaml"
+    assert yaml.safe_load(config.read_text())["tlc"] is False
+    pools = [m.window for m in NAFNetGenerator().modules() if isinstance(m, LocalAvgPool2d)]
+    assert pools and set(pools) == {None}
+
+
 def test_tlc_windows_follow_the_training_size_per_level() -> None:
-    model = NAFNetGenerator(train_size=256)
+    model = NAFNetGenerator(train_size=256, tlc=True)
     pools = {
         name.rsplit(".", 2)[0]: (m.window, m.cell)
         for name, m in model.named_modules()

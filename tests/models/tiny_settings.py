@@ -15,13 +15,15 @@ TINY: dict[str, dict[str, Any]] = {
     },
     "resnet": {"width": 4, "n_blocks": 2},
     "lite_unet": {"width": 4, "blocks": 1},
-    # train_size 32 < the contract's 64 px inputs: the local (TLC) statistics are exercised too.
+    # TLC on (off by default) and train_size 32 < the contract's 64 px inputs: the local
+    # statistics are exercised too.
     "nafnet": {
         "width": 4,
         "enc_blocks": [1, 1],
         "middle_blocks": 1,
         "dec_blocks": [1, 1],
         "train_size": 32,
+        "tlc": True,
     },
     # The coarse outputs of MIMO-UNet only feed forward_multiscale (the training losses), so the
     # contract's gradient check through forward() would find them untouched: tested without them

@@ -14,6 +14,7 @@ import torch
 from deblurgan.models import load_generator
 from deblurgan.models.weights import read_checkpoint
 from deblurgan.training import DivergenceError, GANModule, fit
+from deblurgan.training.fit import export_checkpoint
 
 fit_module = importlib.import_module("deblurgan.training.fit")
 
@@ -25,6 +26,27 @@ def _metric_rows(run_dir: Path, version: int = 0) -> list[dict[str, str]]:
 
 def _generator_state(path: Path) -> dict[str, torch.Tensor]:
     return read_checkpoint(path)[1]
+
+
+def test_export_can_replace_inference_settings_of_the_generator(
+    tmp_path: Path, make_config
+) -> None:
+    tiny = {"name": "nafnet", "width": 4, "enc_blocks": [1], "middle_blocks": 1}
+    run_dir = tmp_path / "run"
+    cfg = make_config(run_dir, generator={**tiny, "dec_blocks": [1], "train_size": 16, "tlc": True})
+    cfg["trainer"] = {**cfg["trainer"], "max_steps": 1, "val_every": 1}
+    as_trained = load_generator(fit(cfg))
+    assert as_trained.tlc is True
+    last = run_dir / "checkpoints" / "last.ckpt"
+    out = export_checkpoint(
+        last, tmp_path / "off.safetensors", {}, generator_settings={"tlc": False}
+    )
+    model = load_generator(out)
+    assert model.tlc is False and model.arch_spec["tlc"] is False
+    torch.testing.assert_close(model.state_dict(), as_trained.state_dict(), rtol=0, atol=0)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        export_checkpoint(last, tmp_path / "wide.safetensors", {}, generator_settings={"width": 8})
+    assert not (tmp_path / "wide.safetensors").exists()
 
 
 def test_fit_trains_logs_checkpoints_and_exports(tmp_path: Path, make_config) -> None:

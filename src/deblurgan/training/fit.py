@@ -507,6 +507,7 @@ def export_checkpoint(
     recipe: Mapping[str, Any],
     *,
     meta: Mapping[str, Any] | None = None,
+    generator_settings: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the generator of a training checkpoint as a generator file (safetensors).
 
@@ -519,13 +520,17 @@ def export_checkpoint(
         out: the generator file to write (atomically).
         recipe: the run's settings (its ``config.yaml``: generator, data, optim, ...).
         meta: more facts to record (e.g. the command that trained it).
+        generator_settings: settings that replace the run's in the generator's spec, for
+            those that change inference but not the weights (nafnet's ``tlc``); a setting that
+            changes the weights' shapes fails to load.
 
     Returns:
         ``out`` as a path.
     """
     checkpoint = Path(checkpoint)
     state = read_training_checkpoint(checkpoint)
-    generator = build_generator(state["hyper_parameters"]["generator"])
+    spec = {**dict(state["hyper_parameters"]["generator"]), **dict(generator_settings or {})}
+    generator = build_generator(spec)
     # The weight average when the run kept one: it is what validation measured.
     ema = any(k.startswith("generator_ema.") for k in state["state_dict"])
     prefix = "generator_ema." if ema else "generator."

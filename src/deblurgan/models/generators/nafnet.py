@@ -26,14 +26,23 @@ What this file adds, and why:
 * **Test-time local converter** (TLC; Chu et al., ECCV 2022, "Improving Image Restoration by
   Revisiting Global Information Aggregation"): the channel attention's *global* average is taken
   over a training crop while training and over the whole frame at test time, a different
-  statistic (TLC reports +0.6 dB for NAFNet on GoPro from fixing it). With ``tlc=True`` (the
-  default) the statistic of each pixel is the mean over the ``train_size`` window around it (slid
-  inward at the image borders, as TLC does) whenever the frame is larger than the window: on
-  training crops of that size it is the paper's global pool, on a larger frame TLC's local one,
-  in training and eval mode alike. The means are taken on cells of 1/8 of the window (32 input
+  statistic (TLC reports +0.6 dB for NAFNet on GoPro from fixing it). With ``tlc=True`` the
+  statistic of each pixel is the mean over the ``train_size`` window around it (slid inward at
+  the image borders, as TLC does) whenever the frame is larger than the window: on training
+  crops of that size it is the paper's global pool, on a larger frame TLC's local one, in
+  training and eval mode alike. The means are taken on cells of 1/8 of the window (32 input
   pixels at ``train_size=256``), one extra pass over the map (:class:`LocalAvgPool2d`). A tile of
   a frame therefore sees the statistics that the whole frame gives its pixels (away from the
-  tile's borders), so tiled and untiled inference agree.
+  tile's borders), so tiled and untiled inference agree. **Off by default**, by measurement
+  (``benchmarks/tlc_effect.py``, 2026-12-06, the default model's training, stage 5): whole
+  frames gain more from the global pool. On Lai et al.'s real-kernel pairs (1024 px photos)
+  +0.19 dB over the input with the global pool, +0.05 dB with TLC's 256 px window (+0.13 with
+  NAFNet's own 1.5x window, +0.17 with a 512 px one: the larger the window, the better); on the
+  synthetic view scored on whole photos (up to 1280 px) +0.94 against +0.91 dB, LPIPS 0.5205
+  against 0.5221. The channel attention here acts as a descriptor of the blur, which a larger
+  area estimates better. Without TLC a tile sees its own statistics, so an image larger than
+  the inference tile (``--tile-size``, 1024 px by default) is restored tile by tile with each
+  tile's global pool.
 * The untrained model is the identity (the last convolution starts at zero, as in
   :mod:`~deblurgan.models.generators.lite_unet`), and the output is clamped to [0, 1] with a
   straight-through gradient.
@@ -292,7 +301,8 @@ class NAFNetGenerator(nn.Module):
             to the crop size the weights are trained on).
         tlc: on frames larger than ``train_size``, replace the channel attention's global pool
             by the mean over a ``train_size`` window around each pixel (TLC, see
-            :class:`LocalAvgPool2d`); settable later through :attr:`tlc`.
+            :class:`LocalAvgPool2d`); settable later through :attr:`tlc`. Off by default: the
+            global pool measured better on whole frames (see the module docstring).
 
     Shape:
         - blurry: ``(B, 3, H, W)`` in [0, 1], H and W multiples of :attr:`size_multiple`
@@ -320,7 +330,7 @@ class NAFNetGenerator(nn.Module):
         middle_kernel: int = 7,
         unshuffle: int = 2,
         train_size: int = 256,
-        tlc: bool = True,
+        tlc: bool = False,
     ) -> None:
         super().__init__()
         enc = _block_counts("enc_blocks", enc_blocks)
