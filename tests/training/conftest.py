@@ -83,3 +83,24 @@ def make_config(photo_dir: Path):
         return tiny_config(photo_dir, run_dir, **sections)
 
     return factory
+
+
+@pytest.fixture
+def nafnet_run(tmp_path: Path, make_config) -> Path:
+    """``last.ckpt`` of a one-step tiny nafnet run that recorded ``tlc: true`` (as the runs of
+    the default model before 2026-12-06); its export is ``run/generator.safetensors``."""
+    from deblurgan.training import fit
+
+    generator = {
+        "name": "nafnet",
+        "width": 4,
+        "enc_blocks": [1],
+        "middle_blocks": 1,
+        "dec_blocks": [1],
+        "train_size": 16,
+        "tlc": True,
+    }
+    cfg = make_config(tmp_path / "run", generator=generator)
+    cfg["trainer"] = {**cfg["trainer"], "max_steps": 1, "val_every": 1}
+    fit(cfg)
+    return tmp_path / "run" / "checkpoints" / "last.ckpt"

@@ -11,10 +11,8 @@ import torch
 
 from deblurgan.models import load_generator, save_generator
 from deblurgan.models.weights import build_generator
-from deblurgan.training import fit
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "ship_default.py"
-TINY_NAFNET = {"name": "nafnet", "width": 4, "enc_blocks": [1], "middle_blocks": 1}
 
 
 def _load() -> ModuleType:
@@ -23,16 +21,6 @@ def _load() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-def nafnet_run(tmp_path: Path, make_config) -> Path:
-    """A one-step nafnet run that recorded ``tlc: true`` (as the runs before 2026-12-06)."""
-    generator = {**TINY_NAFNET, "dec_blocks": [1], "train_size": 16, "tlc": True}
-    cfg = make_config(tmp_path / "run", generator=generator)
-    cfg["trainer"] = {**cfg["trainer"], "max_steps": 1, "val_every": 1}
-    fit(cfg)
-    return tmp_path / "run" / "checkpoints" / "last.ckpt"
 
 
 @pytest.mark.parametrize(("choice", "expected"), [("off", False), ("on", True), ("run", True)])
