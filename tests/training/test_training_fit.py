@@ -145,6 +145,21 @@ def test_resume_refuses_another_architecture(tmp_path: Path, make_config) -> Non
         fit(make_config(tmp_path / "x", resume=str(tmp_path / "missing.ckpt")))
 
 
+def test_resume_may_change_an_inference_only_setting(nafnet_run: Path, make_config) -> None:
+    # A run recorded with nafnet's tlc on (the default before 2026-12-06) resumes under a
+    # config with it off: tlc changes test-time statistics only. The weights' settings do not.
+    saved = torch.load(nafnet_run, weights_only=True)["hyper_parameters"]["generator"]
+    assert saved["tlc"] is True
+    off = {**saved, "tlc": False}
+    fit(make_config(None, generator=off, trainer={"max_steps": 2}, resume=str(nafnet_run)))
+    state = torch.load(nafnet_run, weights_only=True)
+    assert state["deblurgan"]["gan_step"] == 2
+    assert state["hyper_parameters"]["generator"]["tlc"] is False
+    wider = {**off, "width": 8}
+    with pytest.raises(ValueError, match="trained with generator="):
+        fit(make_config(None, generator=wider, trainer={"max_steps": 3}, resume=str(nafnet_run)))
+
+
 def test_init_weights_starts_the_generator_from_a_saved_one(tmp_path: Path, make_config) -> None:
     import lightning as L
 

@@ -8,7 +8,9 @@ batch of the same shape. It may declare:
 - ``forward_multiscale(blurry)``: every scale's output, coarse to fine (MIMO-UNet, DeepDeblur,
   MAXIM), which training supervises when ``optim.multiscale`` is on;
 - ``arch_spec``: ``{"name": registered name, **settings}``, attached by
-  :func:`deblurgan.models.build_generator`, which saving and exporting record.
+  :func:`deblurgan.models.build_generator`, which saving and exporting record;
+- ``inference_settings`` (on the class): the names of settings that change how it runs but not
+  its weights or training (nafnet's ``tlc``), which a resumed run or an export may change.
 
 :class:`Generator` states this as a protocol; the functions below read it from any module (ours,
 an exported ONNX adapter or a user's), so no other code looks the attributes up by name.
@@ -21,7 +23,14 @@ from typing import Any, Protocol, runtime_checkable
 
 from torch import Tensor
 
-__all__ = ["Generator", "arch_name", "arch_spec", "multiscale_forward", "size_multiple"]
+__all__ = [
+    "Generator",
+    "arch_name",
+    "arch_spec",
+    "inference_settings",
+    "multiscale_forward",
+    "size_multiple",
+]
 
 
 @runtime_checkable
@@ -56,6 +65,20 @@ def arch_spec(model: object) -> dict[str, Any]:
     """``model``'s ``{"name": ..., **settings}`` (empty when it was not built by name)."""
     spec = getattr(model, "arch_spec", None)
     return dict(spec) if isinstance(spec, Mapping) else {}
+
+
+def inference_settings(constructor: object) -> frozenset[str]:
+    """The settings of a generator class (or module) that change inference but not the weights.
+
+    Example:
+        >>> from deblurgan.models.registries import GENERATORS
+        >>> sorted(inference_settings(GENERATORS.get("nafnet")))
+        ['tlc']
+        >>> inference_settings(GENERATORS.get("lite_unet"))
+        frozenset()
+    """
+    names = getattr(constructor, "inference_settings", ())
+    return frozenset(names) if isinstance(names, (set, frozenset, tuple, list)) else frozenset()
 
 
 def arch_name(model: object) -> str:

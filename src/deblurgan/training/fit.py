@@ -39,7 +39,8 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from deblurgan.models import build_generator, load_generator, save_generator
-from deblurgan.models.generator import arch_spec
+from deblurgan.models.generator import arch_spec, inference_settings
+from deblurgan.models.registries import GENERATORS
 from deblurgan.training._containers import plain
 from deblurgan.training.callbacks import BackboneWarmup, LossCurves, SampleGrid, gan_step
 from deblurgan.training.datamodule import DeblurDataModule
@@ -362,10 +363,27 @@ def read_training_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _check_resume(resume: Path, module: GANModule) -> None:
+    """Refuse a resume whose generator or critic differs from the checkpoint's.
+
+    Settings a generator declares inference-only (nafnet's ``tlc``) may differ: the config's
+    value is used, so a run started before a default changed still resumes.
+    """
     checkpoint = read_training_checkpoint(resume)
     saved = checkpoint["hyper_parameters"]
     for key in ("generator", "discriminator"):
-        if saved.get(key) != module.hparams[key]:
+        old, new = saved.get(key), module.hparams[key]
+        if key == "generator" and isinstance(old, Mapping) and isinstance(new, Mapping):
+            free = inference_settings(GENERATORS.get(new["name"])) if "name" in new else set()
+            changed = sorted(k for k in free if old.get(k) != new.get(k))
+            if changed:
+                logger.info(
+                    "%s: resuming with the config's %s (inference-only settings)",
+                    resume,
+                    ", ".join(f"{k}={new.get(k)!r}" for k in changed),
+                )
+            old = {k: v for k, v in old.items() if k not in free}
+            new = {k: v for k, v in new.items() if k not in free}
+        if old != new:
             raise ValueError(
                 f"{resume}: the checkpoint was trained with {key}={saved.get(key)!r} but the "
                 f"config asks for {module.hparams[key]!r}; resume with the original run's "

@@ -57,6 +57,7 @@ without renaming.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -318,7 +319,10 @@ class NAFNetGenerator(nn.Module):
         (8, 88)
     """
 
-    paper = "Chen et al. 2022 (NAFNet), pixel-unshuffled, with TLC"
+    paper = "Chen et al. 2022 (NAFNet), pixel-unshuffled, TLC optional"
+    #: ``tlc`` changes only test-time statistics (training crops are ``train_size``, where both
+    #: are the same): a resumed run or an export may change it.
+    inference_settings: ClassVar[frozenset[str]] = frozenset({"tlc"})
 
     def __init__(
         self,
