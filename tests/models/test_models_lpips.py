@@ -196,6 +196,43 @@ def test_bad_inputs_are_rejected() -> None:
         LPIPSNetwork("alex", None)  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("net", ["vgg", "alex"])
+@pytest.mark.parametrize("size", [(150, 149), (97, 290)])
+def test_tiled_scoring_equals_whole_image_scoring(net: str, size: tuple[int, int]) -> None:
+    # Cores of 48 px (many tiles, partial ones at the edges, cores past the deepest map's end)
+    # give the whole image's distance; a margin under the receptive field does not, so the
+    # tiles are really used and the margin is what makes them exact.
+    model = LPIPSNetwork(net)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, *size, generator=g)
+    y = (x + 0.1 * torch.randn(x.shape, generator=g)).clamp(0, 1)
+    whole = model(x, y)
+    model.max_pixels, model.tile = 0, 48
+    assert torch.allclose(model(x, y), whole, rtol=1e-6, atol=0)
+    model.tile_margin = 32  # far under half the deepest field (196 / 163 px): errors of 5e-4+
+    assert not torch.allclose(model(x, y), whole, rtol=1e-4, atol=0)
+
+
+def test_tiling_is_for_the_metric_not_the_loss(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = LPIPSNetwork("vgg", max_pixels=0, tile=32)
+    calls: list[int] = []
+    monkeypatch.setattr(model, "_tiled", lambda x, y: calls.append(1) or torch.zeros(len(x)))
+    x, y = torch.rand(1, 3, 40, 40), torch.rand(1, 3, 40, 40)
+    model(x, y)
+    assert calls == [1]
+    restored = x.clone().requires_grad_(True)
+    model(restored, y).sum().backward()  # a loss: the whole image, gradients flow
+    assert calls == [1] and restored.grad is not None
+    model.max_pixels = None
+    with torch.no_grad():
+        model(x, y)
+    assert calls == [1]
+    with pytest.raises(ValueError, match="multiple of 16"):
+        LPIPSNetwork("vgg", tile=40)
+    with pytest.raises(ValueError, match="tile must be an int >= 16"):
+        LPIPSNetwork("vgg", tile=8)
+
+
 def _gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
     radius = int(3 * sigma + 0.5)
     t = torch.arange(-radius, radius + 1, dtype=image.dtype)

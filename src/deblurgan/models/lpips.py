@@ -13,6 +13,12 @@ Nothing downloads: the lin weights (``vgg.pth`` / ``alex.pth`` of the lpips pack
 torchvision ImageNet state dict (``features.N.weight``) are local files. ``deblur weights fetch
 lpips`` converts both, for both trunks, into the cache once; :meth:`LPIPSNetwork.pretrained`
 then builds the real metric without any path.
+
+Large images are scored tile by tile when no gradient is wanted (the metric, not the loss): each
+tile is aligned to the trunk's total stride and carries a margin wider than the deepest tap's
+receptive field, so every feature of its core is the whole image's; the per-pixel distances of
+the cores add up to the whole image's mean. The peak then stays near 3 GB at any size (3 MP:
+3.1 GB against 6.3 GB whole, about 2.1 GB more per megapixel; ``benchmarks/lpips_memory.py``).
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ class _Trunk(NamedTuple):
     taps: tuple[str, ...]  # the five activations LPIPS compares
     channels: tuple[int, ...]  # their channel counts
     min_size: int  # the smallest input side that reaches the last tap
+    strides: tuple[int, ...]  # each tap's stride in input pixels
+    field: int  # the last tap's receptive field, input pixels
 
 
 LPIPS_NETS: dict[str, _Trunk] = {
@@ -53,6 +61,8 @@ LPIPS_NETS: dict[str, _Trunk] = {
         ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3"),
         (64, 128, 256, 512, 512),
         16,
+        (1, 2, 4, 8, 16),
+        196,
     ),
     # alexnet slices end at features 1, 4, 7, 9, 11.
     "alex": _Trunk(
@@ -60,6 +70,8 @@ LPIPS_NETS: dict[str, _Trunk] = {
         ("relu1", "relu2", "relu3", "relu4", "relu5"),
         (64, 192, 384, 256, 256),
         31,
+        (4, 8, 16, 16, 16),
+        195,
     ),
 }
 """The supported trunks: ``"vgg"`` (VGG16, the one LPIPS recommends as a training loss) and
@@ -161,6 +173,10 @@ class LPIPSNetwork(nn.Module):
             ``.safetensors`` file with keys ``lin0.model.1.weight`` ... ``lin4.model.1.weight``.
         backbone_weights: a torchvision ``vgg16`` / ``alexnet`` ImageNet state dict (keys
             ``features.N.weight``; the classifier entries are skipped).
+        max_pixels: images of more pixels are scored in tiles when no gradient is recorded
+            (same distance up to float rounding, far less memory); ``None``: never.
+        tile: the side of a tile's core, a multiple of the trunk's stride (16); each tile adds
+            :attr:`tile_margin` pixels of context on every side.
 
     Shape:
         - x, y: :math:`(B, 3, H, W)` in [0, 1], ``H, W >= 16`` (vgg) or ``>= 31`` (alex)
@@ -182,11 +198,23 @@ class LPIPSNetwork(nn.Module):
         *,
         lin_weights: str | os.PathLike[str] | None = None,
         backbone_weights: str | os.PathLike[str] | None = None,
+        max_pixels: int | None = 2**21,
+        tile: int = 1024,
     ) -> None:
         super().__init__()
         if net not in LPIPS_NETS:
             raise ValueError(f"unknown LPIPS trunk {net!r}; valid: {', '.join(LPIPS_NETS)}")
         trunk = LPIPS_NETS[net]
+        self._stride = trunk.strides[-1]
+        if isinstance(tile, bool) or not isinstance(tile, int) or tile < self._stride:
+            raise ValueError(f"tile must be an int >= {self._stride}, got {tile!r}")
+        if tile % self._stride:
+            raise ValueError(f"tile must be a multiple of {self._stride}, got {tile}")
+        self.max_pixels = max_pixels
+        self.tile = tile
+        self._strides = trunk.strides
+        # Half the deepest field plus one stride of alignment slack, rounded up to the stride.
+        self.tile_margin = -(-(trunk.field // 2 + self._stride) // self._stride) * self._stride
         self.net_name = net
         self.scaling_layer = ScalingLayer()
         self.net: VGG16Features | AlexNetFeatures = (
@@ -300,16 +328,59 @@ lpips' (or give lin_weights and backbone_weights)
                 f"LPIPSNetwork(net={self.net_name!r}) needs images of at least "
                 f"{self.min_size}x{self.min_size} pixels, got {tuple(x.shape[-2:])}"
             )
+        height, width = x.shape[-2:]
+        wants_grad = torch.is_grad_enabled() and (x.requires_grad or y.requires_grad)
+        if self.max_pixels is None or wants_grad or height * width <= self.max_pixels:
+            maps = self._distance_maps(x, y)
+            return torch.stack([m.mean(dim=(1, 2, 3)) for m in maps]).sum(dim=0)
+        return self._tiled(x, y)
+
+    def _distance_maps(self, x: Tensor, y: Tensor) -> list[Tensor]:
+        """Each tap's weighted per-pixel distance, :math:`(B, 1, H_k, W_k)`."""
         batch = x.shape[0]
         feats = self.features(torch.cat([x, y]))  # one trunk pass for both images
-        scores = []
+        maps = []
         for lin, f in zip(self.lins, feats, strict=True):
             # Normalise in float32 at least: eps = 1e-10 underflows in float16.
             f = f.float() if f.dtype in (torch.float16, torch.bfloat16) else f
             f = normalize_channels(f)
             diff = (f[:batch] - f[batch:]).square()  # (B, C_k, H_k, W_k)
-            scores.append(lin(diff.to(lin.weight.dtype)).mean(dim=(1, 2, 3)))  # (B,)
-        return torch.stack(scores).sum(dim=0)
+            maps.append(lin(diff.to(lin.weight.dtype)))
+        return maps
+
+    def _tiled(self, x: Tensor, y: Tensor) -> Tensor:
+        """:meth:`forward` tile by tile: cores of :attr:`tile` px, :attr:`tile_margin` around.
+
+        Core and tile edges sit on multiples of the trunk's total stride, so pooling windows
+        fall where they fall in the whole image; a tile that reaches the image's edge ends
+        there, so the last rows are dropped (or kept) as in the whole image.
+        """
+        height, width = x.shape[-2:]
+        sums = torch.zeros(len(self.lins), x.shape[0], dtype=torch.float64, device=x.device)
+        counts = [[0, 0] for _ in self.lins]  # each tap's rows (from one column), columns
+        margin = self.tile_margin
+        for top in range(0, height, self.tile):
+            bottom = min(top + self.tile, height)
+            for left in range(0, width, self.tile):
+                right = min(left + self.tile, width)
+                y0, x0 = max(top - margin, 0), max(left - margin, 0)
+                y1, x1 = min(bottom + margin, height), min(right + margin, width)
+                maps = self._distance_maps(x[..., y0:y1, x0:x1], y[..., y0:y1, x0:x1])
+                for k, (m, s) in enumerate(zip(maps, self._strides, strict=True)):
+                    # The core in this tap's grid; at the image's edge, whatever the tap has.
+                    r0, c0 = (top - y0) // s, (left - x0) // s
+                    r1 = m.shape[-2] if bottom == height else (bottom - y0) // s
+                    c1 = m.shape[-1] if right == width else (right - x0) // s
+                    # A core past the map's end (the trunk's last positions dropped) is empty.
+                    r1 = max(min(r1, m.shape[-2]), r0)
+                    c1 = max(min(c1, m.shape[-1]), c0)
+                    sums[k] += m[..., r0:r1, c0:c1].sum(dim=(1, 2, 3), dtype=torch.float64)
+                    if left == 0:
+                        counts[k][0] += r1 - r0
+                    if top == 0:
+                        counts[k][1] += c1 - c0
+        scores = [sums[k] / (rows * cols) for k, (rows, cols) in enumerate(counts)]
+        return torch.stack(scores).sum(dim=0).to(self.lins[0].weight.dtype)
 
     def extra_repr(self) -> str:
         return f"net={self.net_name!r}"
