@@ -23,6 +23,9 @@ lists and reads the results, it has no evaluation loop of its own.
     ``sharpened``, the share given over twice it (:mod:`deblurgan.metrics.detail`); MAXIM's
     own figures are the ``(reference)`` row. A deblurring model sharpens and smooths almost
     nothing: MAXIM smooths 0.1 % of the blocks of all 128 photos and sharpens 40 %.
+    ``recoloured`` is the colour shift against the input (:mod:`deblurgan.metrics.colour`: the
+    CIELAB chroma distance of 32 px blocks' mean colours, Delta E*ab; 2.3 is just noticeable);
+    ``colour_shift`` in every view is the same against the view's reference.
     The photos are downscaled so that their longer side is at most ``--real-max-side`` px
     (default 640; 0 keeps them as shot) and cropped at the centre to ``--real-crop`` px (default
     256; smaller photos keep their short side). As shot (0.5 to 1.4 MP), their blur is often
@@ -62,8 +65,16 @@ VIEWS = ("synthetic", "lai", "real")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 #: Fine detail lost and added (deblurgan.metrics.detail), against each view's reference.
 DETAIL = ["detail_lost", "detail_added"]
+#: Colour shift (deblurgan.metrics.colour), Delta E*ab of block colours, against each reference.
+COLOUR = ["colour_shift"]
+#: What the views score against a reference beside PSNR and SSIM (and, in (c), the input).
+LOCAL = [*DETAIL, *COLOUR]
 #: View (c) scores them against the input too: what a model smooths away, and what it sharpens.
-AGAINST_INPUT = {"detail_lost": "smoothed", "detail_added": "sharpened"}
+AGAINST_INPUT = {
+    "detail_lost": "smoothed",
+    "detail_added": "sharpened",
+    "colour_shift": "recoloured",
+}
 #: Bump when the way crops or MAXIM's outputs are made changes: old cache entries are then unused.
 CACHE_VERSION = 1
 TITLES = {
@@ -361,6 +372,8 @@ def group_order(label: str) -> tuple[float, str]:
 def _number(metric: str, value: float | None) -> str:
     if value is None:
         return "-"
+    if metric in COLOUR or metric == AGAINST_INPUT["colour_shift"]:
+        return f"{value:.2f}"
     if metric in DETAIL or metric in AGAINST_INPUT.values():
         return f"{100 * value:.1f}%"
     return f"{value:.2f}" if metric.startswith("psnr") else f"{value:.4f}"
@@ -423,7 +436,7 @@ def view_synthetic(args: argparse.Namespace, models: list[str], work: Path) -> V
     from deblurgan.models.fetch import lpips_weight_files
 
     view = ViewResult("synthetic")
-    metrics = ["psnr", "ssim", *DETAIL] + (["lpips"] if lpips_weight_files("vgg") else [])
+    metrics = ["psnr", "ssim", *LOCAL] + (["lpips"] if lpips_weight_files("vgg") else [])
     if "lpips" not in metrics:
         view.notes.append("lpips left out: run 'deblur weights fetch lpips'")
     argv = ["--data", str(args.photos), "--format", "synthetic", "--crop-size", str(args.crop_size)]
@@ -469,7 +482,7 @@ def view_lai(args: argparse.Namespace, models: list[str], work: Path) -> ViewRes
         "--shift",
         str(shift),
         "--metrics",
-        ",".join(["psnr", "ssim", *DETAIL]),
+        ",".join(["psnr", "ssim", *LOCAL]),
     ]
     argv += ["--warmup", "0", "--threads", str(args.threads), "--device", args.device]
     if args.lai_limit:
@@ -582,7 +595,7 @@ def view_real(args: argparse.Namespace, models: list[str], work: Path) -> ViewRe
         (pairs / "sharp" / f"{name}.png").write_bytes(references[name].read_bytes())
     common = ["--warmup", "0", "--threads", str(args.threads), "--device", args.device]
     common += _methods_argv(models)
-    argv = ["--data", str(pairs), "--metrics", ",".join(["psnr", "ssim", *DETAIL]), *common]
+    argv = ["--data", str(pairs), "--metrics", ",".join(["psnr", "ssim", *LOCAL]), *common]
     code, summary, rows = run_eval(argv, work, verbose=args.verbose)
     view.summary = summary.get("methods", {})
     if code != 0 or not view.summary:
@@ -593,7 +606,7 @@ def view_real(args: argparse.Namespace, models: list[str], work: Path) -> ViewRe
         (against_input / folder).mkdir(parents=True)
         for crop in (pairs / "blur").iterdir():
             (against_input / folder / crop.name).write_bytes(crop.read_bytes())
-    argv = ["--data", str(against_input), "--metrics", ",".join(DETAIL), *common]
+    argv = ["--data", str(against_input), "--metrics", ",".join(LOCAL), *common]
     scores_dir = work / "against_input_scores"
     scores_dir.mkdir()
     code, summary, _ = run_eval(argv, scores_dir, verbose=args.verbose)
@@ -601,12 +614,13 @@ def view_real(args: argparse.Namespace, models: list[str], work: Path) -> ViewRe
         view.error = view.error or f"deblur eval (against the input) exited with {code}"
     for method, scores in summary.get("methods", {}).items():
         into = view.summary.setdefault(method, {})
-        into.update({AGAINST_INPUT[m]: scores[m] for m in DETAIL if m in scores})
+        into.update({AGAINST_INPUT[m]: scores[m] for m in LOCAL if m in scores})
     view.summary[f"{Path(args.reference).stem} (reference)"] = reference_detail(photos, pairs)
     view.notes.append(
         f"detail_lost, detail_added: against {args.reference}'s output; smoothed, sharpened: "
         "against the input, the share of 16 px blocks with under half, over twice its fine "
-        "detail (deblurgan.metrics.detail)"
+        "detail (deblurgan.metrics.detail); colour_shift, recoloured: Delta E*ab of 32 px "
+        "blocks' mean colours against each (deblurgan.metrics.colour)"
     )
     view.groups = group_rows(rows, lambda name: name.split("__", 1)[0], "psnr")
     view.group_title = "folder"
@@ -619,11 +633,11 @@ def reference_detail(photos: Sequence[tuple[str, Path]], pairs: Path) -> dict[st
     from deblurgan.inference.evaluation.scoring import score_pair
     from deblurgan.io import read_image
 
-    totals = dict.fromkeys(DETAIL, 0.0)
+    totals = dict.fromkeys(LOCAL, 0.0)
     for name, _ in photos:
         crop = read_image(pairs / "blur" / f"{name}.png").rgb[None]
         reference = read_image(pairs / "sharp" / f"{name}.png").rgb[None]
-        for metric, value in score_pair(reference, crop, DETAIL).items():
+        for metric, value in score_pair(reference, crop, LOCAL).items():
             totals[metric] += value
     count = max(1, len(photos))
     return {"count": len(photos), **{AGAINST_INPUT[m]: v / count for m, v in totals.items()}}
@@ -800,7 +814,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _metric_columns(summary: dict[str, dict[str, float]]) -> list[str]:
-    known = ("psnr", "ssim", "lpips", *DETAIL, *AGAINST_INPUT.values())
+    known = ("psnr", "ssim", "lpips", *LOCAL, *AGAINST_INPUT.values())
     present = {k for scores in summary.values() for k in scores}
     return [m for m in known if m in present]
 

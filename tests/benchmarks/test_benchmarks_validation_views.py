@@ -14,6 +14,8 @@ import pytest
 import torch
 from PIL import Image
 
+from deblurgan.metrics import colour_shift
+
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "validation_views.py"
 
 
@@ -175,11 +177,17 @@ def test_reference_detail_scores_the_reference_against_the_input(tmp_path: Path)
     rng = np.random.default_rng(1)
     texture = (rng.random((32, 32, 3)) * 255).astype(np.uint8)
     _save(tmp_path / "blur" / "a__x.png", texture)
-    _save(tmp_path / "sharp" / "a__x.png", np.full_like(texture, 128))  # smooths everything
+    flat = np.empty_like(texture)
+    flat[...] = (170, 128, 90)  # smooths everything and turns it orange
+    _save(tmp_path / "sharp" / "a__x.png", flat)
     _save(tmp_path / "blur" / "a__y.png", texture)
     _save(tmp_path / "sharp" / "a__y.png", texture)  # changes nothing
     scores = vv.reference_detail([("a__x", Path()), ("a__y", Path())], tmp_path)
+    recoloured = scores.pop("recoloured")
     assert scores == {"count": 2, "smoothed": 0.5, "sharpened": 0.0}
+    as_tensor = [torch.from_numpy(a).permute(2, 0, 1)[None] / 255.0 for a in (flat, texture)]
+    assert recoloured == pytest.approx(colour_shift(*as_tensor).item() / 2, rel=1e-4)
+    assert recoloured > 5.0
 
 
 @pytest.mark.slow  # two deblur eval runs, each counting the model's MACs
@@ -199,7 +207,9 @@ def test_main_prints_the_real_view_against_the_reference_and_the_input(
     assert summary["identity"]["smoothed"] == summary["identity"]["sharpened"] == 0.0
     for row in summary.values():
         assert 0.0 <= row["smoothed"] <= 1.0 and 0.0 <= row["sharpened"] <= 1.0
-    assert {"psnr", "detail_lost", "detail_added"} <= set(summary["default"])
+    assert {"psnr", "detail_lost", "detail_added", "colour_shift"} <= set(summary["default"])
+    assert summary["identity"]["recoloured"] == 0.0 and summary["default"]["recoloured"] >= 0.0
+    assert "recoloured" in printed and "colour_shift" in printed
 
 
 def test_crop_size_zero_means_whole_photos_and_tiny_crops_are_refused(

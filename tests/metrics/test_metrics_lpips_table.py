@@ -121,4 +121,4 @@ def test_table_is_read_only_and_names_the_protocol() -> None:
     assert {"psnr", "ssim", "ssim_matlab", "ms_ssim", "fsim", "vif", "lpips"} <= set(METRICS)
     assert METRICS["ms_ssim"].min_size == 161 and METRICS["vif"].min_size == 41
     lower_is_better = [n for n, s in METRICS.items() if not s.higher_is_better]
-    assert lower_is_better == ["detail_lost", "detail_added", "lpips"]
+    assert lower_is_better == ["detail_lost", "detail_added", "colour_shift", "lpips"]

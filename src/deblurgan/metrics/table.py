@@ -10,6 +10,7 @@ from types import MappingProxyType
 from torch import Tensor
 
 from deblurgan.metrics._checks import check_pair
+from deblurgan.metrics.colour import COLOUR_BLOCK, colour_shift
 from deblurgan.metrics.detail import DETAIL_BLOCK, detail_added, detail_lost
 from deblurgan.metrics.fsim import fsim
 from deblurgan.metrics.lpips import PairDistance, lpips
@@ -158,6 +159,15 @@ METRICS: Mapping[str, MetricSpec] = _table(
         min_size=DETAIL_BLOCK,
         description="share of 16 px blocks with over twice the reference's fine detail "
         "(sharpened, or invented texture, ringing, noise)",
+    ),
+    MetricSpec(
+        "colour_shift",
+        colour_shift,
+        higher_is_better=False,
+        min_size=COLOUR_BLOCK,
+        channels=(3,),
+        description="mean CIELAB chroma distance (Delta E*ab, no lightness) of the 32 px blocks' "
+        "mean colours",
     ),
     MetricSpec(
         "lpips",
