@@ -140,6 +140,29 @@ def test_main_prints_the_lai_view_and_writes_json(
     assert lai["summary"]["identity"]["count"] == 4 and lai["error"] is None
 
 
+def test_the_lai_oracle_deconvolves_with_each_pairs_true_kernel(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from deblurgan.blur import blur_image
+
+    root = _lai(tmp_path / "lai", photos=1)
+    for blurry in sorted((root / "blur").iterdir()):  # really blurred by the pair's kernel
+        kernel = np.asarray(Image.open(root / "kernels" / f"{vv.kernel_id(blurry.name)}.png"))
+        k = torch.from_numpy(kernel.astype(np.float64))
+        sharp = np.asarray(Image.open(root / "sharp" / blurry.name))
+        image = torch.from_numpy(sharp).permute(2, 0, 1)[None].double() / 255
+        out = blur_image(image, k / k.sum())[0].permute(1, 2, 0).numpy()
+        _save(blurry, np.round(out * 255).astype(np.uint8))
+    out = tmp_path / "views.json"
+    argv = ["--views", "lai", "--lai", str(root), "--baseline", "none", "--json", str(out)]
+    assert vv.main([*argv, "--lai-oracle", "1e-4"]) == 0
+    assert "wiener" in capsys.readouterr().out
+    summary = json.loads(out.read_text())["views"]["lai"]["summary"]
+    assert set(summary) == {"identity", "wiener", "default"}
+    assert summary["wiener"]["count"] == 2
+    assert summary["wiener"]["psnr"] > summary["identity"]["psnr"] + 3
+
+
 def _reference_and_photos(tmp_path: Path, names: tuple[str, ...], size: tuple[int, int]) -> Path:
     """A tiny reference model's weights, and random 'real' photos under tmp_path/real."""
     from deblurgan.models.weights import build_generator, save_generator
