@@ -65,6 +65,13 @@
 #   Why: scripts/compare_adversarial.sh at 1,000 steps from stage 5 found that at weight 0.1
 #   the term cuts the smoothing of real photos by a third (8.0 against 12.4 %) at a cost of
 #   0.01 dB on synthetic blur, within one run's noise; weight 0.5 cost 0.07 dB.
+#   Result, stopped at 2,500 of 3,000 steps: its own validation fell as it went (+0.86, +0.85,
+#   +0.84, +0.81, +0.79 dB at 500 to 2,500 steps; stage 5 ended at +0.87). Against stage 5 in
+#   one run of benchmarks/validation_views.py --views synthetic,lai (both with TLC off):
+#   synthetic +0.78 against +0.94 dB (SSIM 0.512 against 0.533; LPIPS 0.508 against 0.523;
+#   blocks given twice the sharp image's fine detail 11.8 against 6.5 %), Lai +0.15 against
+#   +0.19 dB. The term costs PSNR and adds texture the sharp images lack: it stays out of the
+#   recipe (the rule), and the run is not to be finished.
 # - STAGE=lai (runs/lai_probe): a probe, not a stage of the chain. Is Lai's gap one of data or
 #   of reach? Stage 5 fine-tuned for 3,000 steps on Lai-like blur alone: camera-shake kernels
 #   only, 24 to 120 px at 1280 (Lai's extents are 35 to 100 px), log-uniform, averaged in gamma
