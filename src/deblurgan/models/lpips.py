@@ -356,7 +356,9 @@ lpips' (or give lin_weights and backbone_weights)
         there, so the last rows are dropped (or kept) as in the whole image.
         """
         height, width = x.shape[-2:]
-        sums = torch.zeros(len(self.lins), x.shape[0], dtype=torch.float64, device=x.device)
+        # Sums in float64 where the device has it (Apple's MPS does not).
+        wide = torch.float32 if x.device.type == "mps" else torch.float64
+        sums = torch.zeros(len(self.lins), x.shape[0], dtype=wide, device=x.device)
         counts = [[0, 0] for _ in self.lins]  # each tap's rows (from one column), columns
         margin = self.tile_margin
         for top in range(0, height, self.tile):
@@ -374,7 +376,7 @@ lpips' (or give lin_weights and backbone_weights)
                     # A core past the map's end (the trunk's last positions dropped) is empty.
                     r1 = max(min(r1, m.shape[-2]), r0)
                     c1 = max(min(c1, m.shape[-1]), c0)
-                    sums[k] += m[..., r0:r1, c0:c1].sum(dim=(1, 2, 3), dtype=torch.float64)
+                    sums[k] += m[..., r0:r1, c0:c1].sum(dim=(1, 2, 3), dtype=wide)
                     if left == 0:
                         counts[k][0] += r1 - r0
                     if top == 0:
