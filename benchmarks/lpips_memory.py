@@ -19,9 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory_per_megapixel import run_peak_mb  # one way to measure a peak
 
 CHILD = r"""
 import json, math, sys, time, warnings, logging
@@ -59,18 +61,12 @@ def measure(
     megapixels: float, way: str, threads: int, tile_above: str = "default", tile: str = "default"
 ) -> dict:
     """One fresh process: its answer and its peak RSS in MB."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(megapixels), way, str(threads), tile_above, tile],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    command = [sys.executable, "-c", CHILD, str(megapixels), way, str(threads), tile_above, tile]
+    code, out, peak = run_peak_mb(command)
+    if code != 0:
         raise SystemExit(f"lpips_memory: the {way} run at {megapixels} MP failed")
     result = json.loads(out.strip().splitlines()[-1])
-    result["peak_mb"] = usage.ru_maxrss / 1024  # kB on Linux
+    result["peak_mb"] = peak
     return result
 
 

@@ -42,17 +42,27 @@ def _photo(path: Path, megapixels: float, rng: np.random.Generator) -> tuple[int
     return width, height
 
 
+def run_peak_mb(command: list[str], env: dict[str, str] | None = None) -> tuple[int, str, float]:
+    """Run ``command`` in a fresh process: ``(exit code, its stdout, its peak RSS in MB)``.
+
+    The peak is the child's ``ru_maxrss`` from ``os.wait4`` (kB on Linux, bytes on macOS).
+    """
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    kib = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss / 1024
+    return os.waitstatus_to_exitcode(status), out, kib / 1024
+
+
 def _peak_mb(image: Path, out: Path, threads: int) -> float:
     """Peak RSS (MB) of one ``deblur`` process restoring ``image``."""
     command = [sys.executable, "-m", "deblurgan", str(image), "-o", str(out), "-q", "-f"]
     command += ["--device", "cpu", "--threads", str(threads), "--no-max-pixels"]
-    process = subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"deblur failed on {image} (exit {process.returncode})")
-    kib = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss / 1024
-    return kib / 1024
+    code, _, peak = run_peak_mb(command, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+    if code != 0:
+        raise SystemExit(f"deblur failed on {image} (exit {code})")
+    return peak
 
 
 def main() -> None:
