@@ -17,6 +17,10 @@ lists and reads the results, it has no evaluation loop of its own.
     ``kernels/``, rounded up, plus 2 px: 10). Also the gain per kernel. ``--lai-oracle`` adds
     Wiener deconvolution with each pair's true kernel, what a known kernel allows on the same
     pairs and protocol (+6.0 dB at NSR 3e-3: +7.8, +5.8, +6.6, +4.0 dB by kernel).
+    ``--lai-blind`` adds blind deconvolution (``deblur eval --method blind``: each photo's kernel
+    estimated from the photo, :mod:`deblurgan.blur.blind`, then Wiener at NSR 1e-2), given a
+    kernel support of ``K`` px (default 75, the side of the set's largest kernel file: a user of
+    ``deblur deconv --blind`` gives an upper bound of the blur too).
 (c) ``real``: real blurred photos with no sharp partner (``real_blur/``, 129): each model's
     output scored against MAXIM-3S's output on the same crop: a proxy, not a ground truth.
     PSNR against the proxy rewards changing nothing (MAXIM's output is within about 33 dB of
@@ -42,6 +46,7 @@ Usage:
     python benchmarks/validation_views.py -m runs/x/generator.safetensors --json views.json
     python benchmarks/validation_views.py --views lai --lai-limit 8      # a quick look
     python benchmarks/validation_views.py --views lai --lai-oracle       # and a true-kernel Wiener
+    python benchmarks/validation_views.py --views lai --lai-blind        # and blind deconvolution
     python benchmarks/validation_views.py --fill-cache                   # MAXIM's outputs, once
 """
 
@@ -524,6 +529,8 @@ def view_lai(args: argparse.Namespace, models: list[str], work: Path) -> ViewRes
     argv += _methods_argv(models)
     if args.lai_oracle is not None:
         argv += ["--method", "wiener", "--nsr", f"{args.lai_oracle:g}"]
+    if args.lai_blind is not None:
+        argv += ["--method", "blind", "--blind-kernel-size", str(args.lai_blind)]
     view.settings = {
         "root": str(args.lai),
         "pairs": len(pairs),
@@ -743,6 +750,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NSR",
         help="also Wiener deconvolution with each pair's true kernel (an oracle: what a known "
         "kernel allows; noise-to-signal NSR, default 3e-3)",
+    )
+    b.add_argument(
+        "--lai-blind",
+        type=int,
+        nargs="?",
+        const=75,
+        metavar="K",
+        help="also blind deconvolution, each photo's kernel estimated with a support of K px "
+        "(default 75, the set's largest kernel file)",
     )
     c = parser.add_argument_group("(c) real")
     c.add_argument("--real", type=Path, default=SHARED / "real_blur")

@@ -167,6 +167,42 @@ def photos() -> list[np.ndarray]:
     return [data.astronaut(), data.chelsea(), data.coffee()]
 
 
+def _shake_stroke(size: int = 17) -> torch.Tensor:
+    """A camera-shake-like kernel: a bent stroke of varying speed, 13 px across, 1 px wide."""
+    t = torch.linspace(0, 1, 400)
+    x = 2 + 12 * t
+    y = 3 + 10 * (2 * t - 1) ** 2 - 3 * t  # a bent "V", slower at the turn
+    kernel = torch.zeros(size, size)
+    for yy, xx in zip(y.tolist(), x.tolist(), strict=True):
+        i, j = int(yy), int(xx)
+        fy, fx = yy - i, xx - j
+        kernel[i, j] += (1 - fy) * (1 - fx)
+        kernel[i + 1, j] += fy * (1 - fx)
+        kernel[i, j + 1] += (1 - fy) * fx
+        kernel[i + 1, j + 1] += fy * fx
+    return kernel / kernel.sum()
+
+
+@pytest.fixture(scope="session")
+def shaken_photo(photo: np.ndarray) -> dict[str, torch.Tensor]:
+    """A real photo blurred by one camera-shake-like kernel (uniform blur), 224 px, blurred with
+    the scene around it, plus Gaussian noise of std 0.003: ``sharp``, ``blurry`` ``(1, 3, H, W)``
+    and ``kernel`` ``(17, 17)`` (13 px across)."""
+    import torch.nn.functional as F
+
+    from deblurgan.blur import add_gaussian_noise, blur_image
+
+    size, margin = 224, 24
+    image = torch.from_numpy(photo).permute(2, 0, 1).float()[None] / 255
+    side = size + 2 * margin
+    big = F.interpolate(image, size=(side, side), mode="bilinear", antialias=True).clamp(0, 1)
+    kernel = _shake_stroke()
+    inner = slice(margin, margin + size)
+    blurry = blur_image(big, kernel)[..., inner, inner]
+    noisy = add_gaussian_noise(blurry, 0.003, generator=torch.Generator().manual_seed(1))
+    return {"sharp": big[..., inner, inner], "blurry": noisy.clamp(0, 1), "kernel": kernel}
+
+
 @pytest.fixture
 def auto_onnx_lite_unet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A tiny lite_unet checkpoint (not the identity) whose ONNX export ``--backend auto`` takes

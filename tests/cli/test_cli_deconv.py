@@ -14,6 +14,7 @@ from PIL import Image
 from deblurgan.blur import BLUR_SAMPLERS, blur_image
 from deblurgan.cli.deconv import read_kernel
 from deblurgan.cli.main import main
+from deblurgan.inference.evaluation.alignment import align_by_shift
 from deblurgan.io import read_image, write_image
 from deblurgan.metrics import psnr
 
@@ -204,3 +205,51 @@ def test_an_output_another_run_writes_meanwhile_is_kept_without_force(
     assert main(["deconv", str(scene["blurry"]), "-k", str(scene["kernel"]), "-o", str(out)]) == 1
     assert f"{out}: output exists" in capsys.readouterr().err
     assert out.read_bytes() == b"the other run's output"
+
+
+def test_blind_estimates_each_kernel_and_saves_it(
+    shaken_photo: dict[str, torch.Tensor], tmp_path: Path
+) -> None:
+    inputs = tmp_path / "in"
+    write_image(inputs / "blurry.png", shaken_photo["blurry"][0], bit_depth=16)
+    (inputs / "broken.png").write_bytes(b"not a png")
+    before = {p.name: _sha(p) for p in inputs.iterdir()}
+    out = tmp_path / "out"
+    argv = ["deconv", str(inputs), "--blind", "--kernel-size", "25", "--save-kernels"]
+    assert main([*argv, "-o", str(out), "-q"]) == 1  # the broken file fails, the other is done
+    assert {p.name: _sha(p) for p in inputs.iterdir()} == before  # inputs untouched
+    restored = read_image(out / "blurry.png")
+    assert restored.bit_depth == 16
+    sharp, blurry = shaken_photo["sharp"], shaken_photo["blurry"]
+    before_db = psnr(*align_by_shift(blurry, sharp, 4)[:2]).item()
+    after_db = psnr(*align_by_shift(restored.rgb[None], sharp, 4)[:2]).item()
+    assert after_db > before_db + 6, (before_db, after_db)
+    # The saved estimate reads back as a kernel and resembles the true one.
+    estimate = read_kernel(out / "blurry.kernel.png").float()
+    assert estimate.shape == (25, 25)
+    a = estimate - estimate.mean()
+    b = shaken_photo["kernel"] - shaken_photo["kernel"].mean()
+    scores = F.conv2d(F.pad(a[None, None], (17,) * 4), b[None, None])
+    assert float(scores.max() / (a.norm() * b.norm())) > 0.7
+    assert not (out / "broken.png").exists()
+
+
+def test_blind_refuses_what_it_cannot_do(
+    scene: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    blurry, kernel = str(scene["blurry"]), str(scene["kernel"])
+    usage = [
+        (["--blind", "--kernel", kernel], "not allowed with argument"),
+        (["--kernel", kernel, "--kernel-size", "9"], "apply to --blind only"),
+        (["--kernel", kernel, "--save-kernels"], "apply to --blind only"),
+        (["--blind", "--kernel-size", "10"], "must be odd"),
+    ]
+    for options, message in usage:
+        assert main(["deconv", blurry, *options, "-o", str(out)]) == 2, options
+        assert message in capsys.readouterr().err, options
+    # A kernel too large for the 96 px image is that file's failure, named, not a crash.
+    assert main(["deconv", blurry, "--blind", "--kernel-size", "61", "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "blurry.png" in err and "at least twice the kernel size" in err
+    assert not out.exists() or not any(out.iterdir())

@@ -442,3 +442,21 @@ def test_synthetic_data_goes_through_the_realistic_pipeline(
     assert protocol["degradation"] == "kernel" and "by_blur_size" not in protocol
     assert main([*argv, "--kernel-size", "8"]) == 2
     assert main([*argv, "--degradation", "kernel", "--frame-width", "640"]) == 2
+
+
+def test_blind_needs_no_kernel_files(
+    shaken_photo: dict[str, torch.Tensor], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_image(tmp_path / "data" / "sharp" / "0.png", shaken_photo["sharp"][0], bit_depth=16)
+    write_image(tmp_path / "data" / "blur" / "0.png", shaken_photo["blurry"][0], bit_depth=16)
+    summary = tmp_path / "summary.json"
+    argv = ["eval", "--data", str(tmp_path / "data"), "--method", "identity", "--method"]
+    argv += ["blind", "--blind-kernel-size", "25", "--shift", "4", "--metrics", "psnr"]
+    assert main([*argv, "--json", str(summary), "-q"]) == 0
+    methods = json.loads(summary.read_text())["methods"]
+    assert methods["blind"]["psnr"] > methods["identity"]["psnr"] + 6, methods
+    capsys.readouterr()
+    assert main([*argv[:8], "12"]) == 2
+    assert "--blind-kernel-size must be odd" in capsys.readouterr().err
+    assert main([*argv[:5], "--blind-kernel-size", "13"]) == 2
+    assert "applies to --method blind only" in capsys.readouterr().err

@@ -1,8 +1,10 @@
-"""``deblur deconv BLURRY... --kernel K.png``: classical non-blind deconvolution of image files.
+"""``deblur deconv BLURRY... --kernel K.png``: classical deconvolution of image files.
 
 Wiener, Tikhonov or Richardson-Lucy (:mod:`deblurgan.blur.deconv`) with a known blur kernel read
-from an image file (converted to grey, normalised to sum 1). Outputs keep each input's bit depth,
-alpha, EXIF and ICC profile and are written atomically; an input (or the kernel) is never
+from an image file (converted to grey, normalised to sum 1), or, with ``--blind``, with each
+image's kernel estimated from the image itself (:mod:`deblurgan.blur.blind`: uniform camera
+shake; ``--save-kernels`` writes each estimate beside its output). Outputs keep each input's bit
+depth, alpha, EXIF and ICC profile and are written atomically; an input (or the kernel) is never
 overwritten, not even with ``--force``. A bad file does not stop the run: every failure is listed
 at the end and the exit code is 1.
 """
@@ -36,7 +38,7 @@ from deblurgan.io import (
 )
 from deblurgan.io.errors import one_line
 
-__all__ = ["build_parser", "check_kernel", "deconv_main", "read_kernel"]
+__all__ = ["build_parser", "check_kernel", "deconv_main", "kernel_file", "read_kernel"]
 
 _PROG = "deblur deconv"
 
@@ -62,10 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=_PROG,
-        description="Deconvolve images blurred by a known kernel with a classical method: "
+        description="Deconvolve images blurred by a known kernel (--kernel), or by a kernel "
+        "estimated from each image (--blind: uniform camera shake), with a classical method: "
         "Wiener (noise-to-signal ratio), Tikhonov (Laplacian regulariser) or Richardson-Lucy "
         "(iterations). Borders are extended smoothly, so they do not ring.",
-        epilog="example: deblur deconv shot.png --kernel psf.png --method wiener --nsr 1e-3 "
+        epilog="examples:\n  deblur deconv shot.png --kernel psf.png --method wiener --nsr 1e-3 "
+        "-o restored/\n  deblur deconv shaken.jpg --blind --kernel-size 61 --save-kernels "
         "-o restored/\n\nexit codes: 0 all written, 1 some inputs failed, 2 usage error or "
         "unusable kernel",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,14 +77,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "inputs", nargs="+", metavar="BLURRY", help="image files, folders or glob patterns"
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "-k",
         "--kernel",
-        required=True,
         metavar="KERNEL",
         help="the blur kernel: an image (grey or colour, converted to grey; a float TIFF keeps "
         "its raw values) or a 2-D .npy array; any size, even sides are padded to odd; "
         "normalised to sum 1. NaN, all-zero and negative weights are refused",
+    )
+    source.add_argument(
+        "--blind",
+        action="store_true",
+        help="estimate each image's kernel from the image (uniform blur: camera shake without "
+        "rotation or moving objects; about 10 s per megapixel here)",
+    )
+    parser.add_argument(
+        "--kernel-size",
+        type=_int_at_least(3),
+        metavar="N",
+        help="--blind: the estimated kernel's support in pixels, odd, at least the blur's "
+        "extent (default: 8%% of each image's longer side)",
+    )
+    parser.add_argument(
+        "--save-kernels",
+        action="store_true",
+        help="--blind: also write each estimated kernel as OUTPUT-STEM.kernel.png (its peak "
+        "white; read back with --kernel)",
     )
     parser.add_argument(
         "-m",
@@ -258,11 +281,11 @@ def read_kernel(path: str | Path) -> Tensor:
 
 
 def _expand_inputs(
-    inputs: Sequence[str], *, recursive: bool, kernel: Path, failures: list[str]
+    inputs: Sequence[str], *, recursive: bool, kernel: Path | None, failures: list[str]
 ) -> list[tuple[Path, Path]]:
     """``(source, name relative to its input folder)`` for every image; the kernel is skipped."""
     found: list[tuple[Path, Path]] = []
-    seen: set[Path] = {kernel.resolve()}
+    seen: set[Path] = {kernel.resolve()} if kernel is not None else set()
     for item in inputs:
         problems: list[ImageError] = []
         try:
@@ -275,7 +298,7 @@ def _expand_inputs(
         for path in paths:
             key = path.resolve()
             if key in seen:
-                if root.is_file() and key == kernel.resolve():
+                if root.is_file() and kernel is not None and key == kernel.resolve():
                     failures.append(
                         f"{printable(str(path))}: is the kernel file, not a blurry image"
                     )
@@ -287,6 +310,32 @@ def _expand_inputs(
                     relative = path.relative_to(root)
             found.append((path, relative))
     return found
+
+
+def _estimate(rgb: Tensor, kernel_size: int | None) -> Tensor:
+    """The blind estimate of an image's kernel (:func:`deblurgan.blur.blind.estimate_kernel`)."""
+    from deblurgan.blur.blind import default_kernel_size, estimate_kernel
+
+    size = kernel_size or default_kernel_size(*rgb.shape[-2:])
+    return estimate_kernel(rgb, size).float()
+
+
+def kernel_file(target: Path) -> Path:
+    """Where ``--save-kernels`` writes the kernel of the output ``target``: ``STEM.kernel.png``.
+
+    Example:
+        >>> kernel_file(Path("out/shot.jpg")).as_posix()
+        'out/shot.kernel.png'
+    """
+    return target.with_name(f"{target.stem}.kernel.png")
+
+
+def _write_kernel(target: Path, kernel: Tensor, source: Path, *, replace: bool) -> None:
+    """Write an estimated kernel as a grey PNG, its peak white (never over the input)."""
+    path = kernel_file(target)
+    if path.resolve() == source.resolve():
+        raise ValueError(f"refusing to write the kernel over the input {printable(str(path))}")
+    write_image(path, (kernel / kernel.max())[None], bit_depth=16, replace=replace)
 
 
 def _is_file_output(output: str) -> bool:
@@ -306,12 +355,18 @@ def deconv_main(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     if args.quality > 100:
         parser.error(f"--quality must be from 1 to 100, got {args.quality}")
-    kernel_path = Path(args.kernel)
-    try:
-        kernel = read_kernel(kernel_path).float()
-    except ImageError as exc:
-        print(f"{_PROG}: error: kernel {one_line(exc)}", file=sys.stderr)
-        return 2
+    if not args.blind and (args.kernel_size is not None or args.save_kernels):
+        parser.error("--kernel-size and --save-kernels apply to --blind only")
+    if args.kernel_size is not None and args.kernel_size % 2 == 0:
+        parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
+    kernel_path = Path(args.kernel) if args.kernel is not None else None
+    kernel: Tensor | None = None
+    if kernel_path is not None:
+        try:
+            kernel = read_kernel(kernel_path).float()
+        except ImageError as exc:
+            print(f"{_PROG}: error: kernel {one_line(exc)}", file=sys.stderr)
+            return 2
     failures: list[str] = []
     sources = _expand_inputs(
         args.inputs, recursive=args.recursive, kernel=kernel_path, failures=failures
@@ -328,7 +383,7 @@ def deconv_main(argv: Sequence[str]) -> int:
         parser.error(f"-o {output} exists and is not a folder")
     jobs = []
     for job in plan_jobs(sources, output=output, force=args.force, failures=failures):
-        if job.target.resolve() == kernel_path.resolve():
+        if kernel_path is not None and job.target.resolve() == kernel_path.resolve():
             failures.append(
                 f"{printable(str(job.source))}: refusing to write {printable(str(job.target))}: "
                 "it is the kernel file"
@@ -343,10 +398,15 @@ def deconv_main(argv: Sequence[str]) -> int:
     }[args.method]
     deconvolve = DECONV_METHODS[args.method]
     if not args.quiet:
-        kh, kw = kernel.shape
         settings = ", ".join(f"{k} {v:g}" for k, v in options.items())
+        if kernel is not None:
+            kh, kw = kernel.shape
+            what = f"a {kw}x{kh} kernel"
+        else:
+            size = f"{args.kernel_size} px" if args.kernel_size else "8% of the longer side"
+            what = f"each image's kernel estimated (support {size})"
         print(
-            f"{_PROG}: {args.method} ({settings}) with a {kw}x{kh} kernel; {len(jobs)} image(s)",
+            f"{_PROG}: {args.method} ({settings}) with {what}; {len(jobs)} image(s)",
             file=sys.stderr,
         )
     written = 0
@@ -358,8 +418,13 @@ def deconv_main(argv: Sequence[str]) -> int:
             try:
                 decoded = read_image(job.source)
                 warn_other_frames(decoded)
+                used = kernel
+                if used is None:
+                    used = _estimate(decoded.rgb, args.kernel_size)
+                    if args.save_kernels:
+                        _write_kernel(job.target, used, job.source, replace=args.force)
                 restored = deconvolve(
-                    decoded.rgb, kernel, **options, boundary=args.boundary, clamp=True
+                    decoded.rgb, used, **options, boundary=args.boundary, clamp=True
                 )
                 alpha = decoded.alpha
                 if alpha is not None and job.target.suffix.lower() in (".jpg", ".jpeg"):

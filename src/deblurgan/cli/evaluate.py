@@ -9,6 +9,7 @@ Usage::
     deblur eval --data photos/ --format synthetic --degradation kernel --method wiener \
         --method identity                                          # known kernels, no noise
     deblur eval --data levin/ --shift 3 --model default          # shift-tolerant scoring
+    deblur eval --data lai/ --shift 10 --method blind --blind-kernel-size 75   # blind baseline
 
 The dataset layout is detected (GoPro ``ROOT/{train,test}/<scene>/{blur,sharp}``, paired
 ``ROOT/blur`` + ``ROOT/sharp``) or named with ``--format`` (``aligned`` A|B images, ``synthetic``
@@ -18,7 +19,7 @@ pixels): 256 px crops at scale 1, each taken as part of a 1280 px wide frame, an
 split by blur size too. ``--degradation kernel`` blurs them by uniform camera-shake kernels
 without noise instead. Classical methods (``wiener``, ``tikhonov``, ``richardson_lucy``) need each
 pair's kernel, ``<pair folder>/kernel/<stem>.png`` (``deblur blur`` writes it) or the kernel
-protocol's. The protocol is
+protocol's; ``blind`` estimates each image's kernel (:mod:`deblurgan.blur.blind`). The protocol is
 :mod:`deblurgan.inference.evaluation`: every metric of ``METRICS`` that applies (``lpips`` with
 the weights of ``deblur weights fetch lpips``, or ``--lpips-weights`` and ``--lpips-backbone``),
 parameters, GMACs, median latency and peak memory. A ``--model URL`` is downloaded once into the
@@ -152,14 +153,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         choices=BASELINE_METHODS,
-        help="a baseline: identity (the blurry input) or a classical deconvolution with the "
-        "true kernel (repeatable)",
+        help="a baseline: identity (the blurry input), a classical deconvolution with the "
+        "true kernel, or blind (each image's kernel estimated, then Wiener) (repeatable)",
     )
     methods.add_argument(
         "--nsr",
         type=positive_float,
         default=1e-2,
         help="wiener: noise-to-signal (default: %(default)g)",
+    )
+    methods.add_argument(
+        "--blind-kernel-size",
+        type=positive_int,
+        metavar="K",
+        help="blind: the estimated kernel's support in pixels, odd, at least the blur's extent "
+        "(default: 8%% of each image's longer side)",
+    )
+    methods.add_argument(
+        "--blind-nsr",
+        type=positive_float,
+        metavar="NSR",
+        help="blind: Wiener's noise-to-signal with the estimated kernel (default: 1e-2)",
     )
     methods.add_argument(
         "--weight",
@@ -290,12 +304,19 @@ def eval_main(argv: Sequence[str]) -> int:
             )
     if args.kernel_size is not None and args.kernel_size % 2 == 0:
         parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
+    if args.blind_kernel_size is not None:
+        if args.blind_kernel_size % 2 == 0 or args.blind_kernel_size < 3:
+            parser.error(f"--blind-kernel-size must be odd and >= 3, got {args.blind_kernel_size}")
+    for option in ("blind_kernel_size", "blind_nsr"):
+        if getattr(args, option) is not None and "blind" not in args.method:
+            flag = "--" + option.replace("_", "-")
+            parser.error(f"{flag} applies to --method blind only")
     if args.degradation is None:
         args.degradation = "kernel" if args.kernel_size is not None else "realistic"
     if args.degradation == "realistic":
         if args.kernel_size is not None:
             parser.error("--kernel-size applies to --degradation kernel only")
-        classical = [m for m in args.method if m != "identity"]
+        classical = [m for m in args.method if m not in ("identity", "blind")]
         if classical and args.format == "synthetic":
             parser.error(
                 f"--method {classical[0]} needs the true kernel of each item: the realistic "
@@ -374,6 +395,8 @@ def _run(
                 nsr=args.nsr,
                 weight=args.weight,
                 iterations=args.iterations,
+                kernel_size=args.blind_kernel_size,
+                blind_nsr=args.blind_nsr,
                 device=args.device,
             )
             for baseline in baselines

@@ -30,6 +30,7 @@ __all__ = [
     "CLASSICAL_METHODS",
     "Method",
     "baseline_method",
+    "blind_method",
     "classical_method",
     "generator_method",
     "identity_method",
@@ -38,8 +39,9 @@ __all__ = [
 
 #: Non-blind deconvolutions that need each item's true kernel.
 CLASSICAL_METHODS = ("wiener", "tikhonov", "richardson_lucy")
-#: The methods that are not networks: the blurry input itself and the classical deconvolutions.
-BASELINE_METHODS = ("identity", *CLASSICAL_METHODS)
+#: The methods that are not networks: the blurry input itself, the classical deconvolutions, and
+#: blind deconvolution (the kernel estimated from each image, then Wiener).
+BASELINE_METHODS = ("identity", *CLASSICAL_METHODS, "blind")
 
 
 @dataclass
@@ -166,27 +168,80 @@ def classical_method(
     )
 
 
+def blind_method(
+    *,
+    kernel_size: int | None = None,
+    nsr: float = 1e-2,
+    device: str | torch.device = "cpu",
+) -> Method:
+    """Blind deconvolution (:mod:`deblurgan.blur.blind`): each image's kernel estimated, then
+    Wiener; for uniform blur (camera shake without rotation). Needs no true kernel.
+
+    Args:
+        kernel_size: the estimated kernel's support in pixels (odd, at least the blur's extent);
+            ``None``: :func:`~deblurgan.blur.blind.default_kernel_size` of each image.
+        nsr: Wiener's noise-to-signal ratio.
+        device: where it runs.
+
+    Example:
+        >>> method = blind_method(kernel_size=9)
+        >>> method.kind, method.needs_kernel, method.settings["kernel_size"]
+        ('classical', False, 9)
+    """
+    from deblurgan.blur.blind import blind_deconvolve, check_kernel_size, default_kernel_size
+
+    if kernel_size is not None:
+        check_kernel_size(kernel_size)
+    resolved = resolve_device(device)
+
+    def restore(blurry: Tensor, kernel: Tensor | None) -> Tensor:
+        size = kernel_size or default_kernel_size(*blurry.shape[-2:])
+        with torch.no_grad():
+            restored, _ = blind_deconvolve(blurry, size, nsr=nsr)
+        return restored.float()
+
+    return Method(
+        "blind",
+        restore,
+        kind="classical",
+        device=resolved,
+        settings={
+            "source": "deblurgan.blur.blind",
+            "kernel_size": kernel_size if kernel_size is not None else "auto",
+            "nsr": float(nsr),
+        },
+    )
+
+
 def baseline_method(
     name: str,
     *,
     nsr: float = 1e-2,
     weight: float = 1e-2,
     iterations: int = 30,
+    kernel_size: int | None = None,
+    blind_nsr: float | None = None,
     device: str | torch.device = "cpu",
 ) -> Method:
-    """A method of :data:`BASELINE_METHODS` by name: ``identity`` or a classical deconvolution.
+    """A method of :data:`BASELINE_METHODS` by name: ``identity``, a classical deconvolution
+    with the true kernel, or ``blind``.
 
     Args:
-        name: ``"identity"``, ``"wiener"``, ``"tikhonov"`` or ``"richardson_lucy"``.
+        name: ``"identity"``, ``"wiener"``, ``"tikhonov"``, ``"richardson_lucy"`` or ``"blind"``.
         nsr, weight, iterations, device: the options of :func:`classical_method` (unused by
             ``identity``).
+        kernel_size: ``blind``'s kernel support (``None``: from each image's size).
+        blind_nsr: ``blind``'s Wiener noise-to-signal (``None``: :func:`blind_method`'s).
 
     Example:
-        >>> [baseline_method(name).kind for name in ("identity", "wiener")]
-        ['identity', 'classical']
+        >>> [baseline_method(name).kind for name in ("identity", "wiener", "blind")]
+        ['identity', 'classical', 'classical']
     """
     if name == "identity":
         return identity_method()
+    if name == "blind":
+        options = {} if blind_nsr is None else {"nsr": blind_nsr}
+        return blind_method(kernel_size=kernel_size, device=device, **options)
     if name not in CLASSICAL_METHODS:
         raise ValueError(f"unknown baseline {name!r}; valid: {', '.join(BASELINE_METHODS)}")
     return classical_method(name, nsr=nsr, weight=weight, iterations=iterations, device=device)
