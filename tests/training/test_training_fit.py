@@ -40,9 +40,17 @@ def test_export_can_replace_inference_settings_of_the_generator(
     model = load_generator(out)
     assert model.tlc is False and model.arch_spec["tlc"] is False
     torch.testing.assert_close(model.state_dict(), as_trained.state_dict(), rtol=0, atol=0)
-    with pytest.raises(RuntimeError, match="size mismatch"):
-        export_checkpoint(last, tmp_path / "wide.safetensors", {}, generator_settings={"width": 8})
+    # A setting the weights were trained with is refused by name, before anything is built:
+    # one that changes shapes (width) and one mixed with an inference-only one.
+    for settings in ({"width": 8}, {"middle_kernel": 5, "tlc": False}):
+        with pytest.raises(ValueError, match="inference-only \\(tlc, train_size\\)"):
+            export_checkpoint(last, tmp_path / "wide.safetensors", {}, generator_settings=settings)
     assert not (tmp_path / "wide.safetensors").exists()
+    # train_size (the TLC window) is inference-only too.
+    out = export_checkpoint(
+        last, tmp_path / "window.safetensors", {}, generator_settings={"train_size": 64}
+    )
+    assert load_generator(out).train_size == 64
 
 
 def test_fit_trains_logs_checkpoints_and_exports(tmp_path: Path, make_config) -> None:

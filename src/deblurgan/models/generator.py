@@ -73,7 +73,7 @@ def inference_settings(constructor: object) -> frozenset[str]:
     Example:
         >>> from deblurgan.models.registries import GENERATORS
         >>> sorted(inference_settings(GENERATORS.get("nafnet")))
-        ['tlc']
+        ['tlc', 'train_size']
         >>> inference_settings(GENERATORS.get("lite_unet"))
         frozenset()
     """

@@ -538,16 +538,31 @@ def export_checkpoint(
         out: the generator file to write (atomically).
         recipe: the run's settings (its ``config.yaml``: generator, data, optim, ...).
         meta: more facts to record (e.g. the command that trained it).
-        generator_settings: settings that replace the run's in the generator's spec, for
-            those that change inference but not the weights (nafnet's ``tlc``); a setting that
-            changes the weights' shapes fails to load.
+        generator_settings: settings that replace the run's in the generator's spec: only those
+            the generator declares as changing inference but not the weights
+            (``inference_settings``, e.g. nafnet's ``tlc``).
 
     Returns:
         ``out`` as a path.
+
+    Raises:
+        ValueError: a ``generator_settings`` key the generator does not declare inference-only
+            (its weights were trained with the run's value; nothing is written).
     """
     checkpoint = Path(checkpoint)
     state = read_training_checkpoint(checkpoint)
-    spec = {**dict(state["hyper_parameters"]["generator"]), **dict(generator_settings or {})}
+    trained = dict(state["hyper_parameters"]["generator"])
+    changes = dict(generator_settings or {})
+    free = inference_settings(GENERATORS.get(trained["name"])) if "name" in trained else set()
+    fixed = sorted(set(changes) - set(free))
+    if fixed:
+        allowed = ", ".join(sorted(free)) or "none"
+        raise ValueError(
+            f"{checkpoint}: generator_settings may change only the settings that "
+            f"{trained.get('name', 'this generator')} declares inference-only ({allowed}); "
+            f"{', '.join(fixed)} would not match the trained weights"
+        )
+    spec = {**trained, **changes}
     generator = build_generator(spec)
     # The weight average when the run kept one: it is what validation measured.
     ema = any(k.startswith("generator_ema.") for k in state["state_dict"])

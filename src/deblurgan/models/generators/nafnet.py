@@ -320,9 +320,9 @@ class NAFNetGenerator(nn.Module):
     """
 
     paper = "Chen et al. 2022 (NAFNet), pixel-unshuffled, TLC optional"
-    #: ``tlc`` changes only test-time statistics (training crops are ``train_size``, where both
-    #: are the same): a resumed run or an export may change it.
-    inference_settings: ClassVar[frozenset[str]] = frozenset({"tlc"})
+    #: ``tlc`` and its window ``train_size`` change only test-time statistics (on training crops
+    #: of ``train_size`` both pools are the same): a resumed run or an export may change them.
+    inference_settings: ClassVar[frozenset[str]] = frozenset({"tlc", "train_size"})
 
     def __init__(
         self,
