@@ -233,25 +233,27 @@ def _estimate_psf(
 
 def _components(mask: Tensor) -> Tensor:
     """8-connected component labels of a 2-D boolean mask (0 for background)."""
-    labels = torch.zeros(mask.shape, dtype=torch.long)
-    flat = mask.cpu()
-    h, w = flat.shape
+    cells = mask.cpu().tolist()  # plain lists: element access on tensors is slow
+    h, w = len(cells), len(cells[0]) if cells else 0
+    labels = [[0] * w for _ in range(h)]
     current = 0
-    for start in torch.nonzero(flat).tolist():
-        if labels[start[0], start[1]]:
-            continue
-        current += 1
-        stack = [start]
-        labels[start[0], start[1]] = current
-        while stack:
-            i, j = stack.pop()
-            for di in (-1, 0, 1):
-                for dj in (-1, 0, 1):
-                    a, b = i + di, j + dj
-                    if 0 <= a < h and 0 <= b < w and flat[a, b] and not labels[a, b]:
-                        labels[a, b] = current
-                        stack.append([a, b])
-    return labels
+    for i0 in range(h):
+        for j0 in range(w):
+            if not cells[i0][j0] or labels[i0][j0]:
+                continue
+            current += 1
+            labels[i0][j0] = current
+            stack = [(i0, j0)]
+            while stack:
+                i, j = stack.pop()
+                for a in (i - 1, i, i + 1):
+                    if not 0 <= a < h:
+                        continue
+                    for b in (j - 1, j, j + 1):
+                        if 0 <= b < w and cells[a][b] and not labels[a][b]:
+                            labels[a][b] = current
+                            stack.append((a, b))
+    return torch.tensor(labels, dtype=torch.long).reshape(h, w)
 
 
 def _clean_kernel(kernel: Tensor, floor: float, min_blob: float) -> Tensor:
