@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 _GREY = (0.299, 0.587, 0.114)
+_WORK = torch.float64  # the estimate's precision
 #: The default kernel support as a fraction of the photo's longer side: camera shake in a
 #: 1280 px frame spans up to about 80 px (issue 12), Lai et al.'s kernels 21 to 65 px at 1024.
 DEFAULT_FRACTION = 0.08
@@ -98,6 +99,8 @@ class BlindSettings:
         prune: at the end, values under this fraction of the maximum are set to zero.
         min_blob: connected parts of the kernel holding less than this fraction of its mass are
             removed.
+        select: fit the kernel to the latent image's strongest gradients only (Cho and Lee's
+            rule); ``False`` fits it to all of them.
     """
 
     iterations: int = 5
@@ -337,7 +340,7 @@ def estimate_kernel(
         raise ValueError(
             f"the image ({w}x{h}) must be at least twice the kernel size ({kernel_size}) per side"
         )
-    image = images.to(torch.float64)
+    image = images.to(_WORK)
     if image.shape[1] == 3:
         weights = image.new_tensor(_GREY).view(1, 3, 1, 1)
         image = (image * weights).sum(1, keepdim=True)
@@ -348,12 +351,12 @@ def estimate_kernel(
     scales = max(math.floor(math.log(5 / kernel_size) / math.log(ratio)), 0) + 1
     lam = settings.lambda_grad
     threshold: float | None = None
-    kernel = torch.zeros(1, 1, dtype=torch.float64)
+    kernel = torch.zeros(1, 1, dtype=_WORK)
     for s in range(scales - 1, -1, -1):
         factor = ratio**s
         size = _odd(kernel_size * factor)
         if s == scales - 1:
-            kernel = torch.zeros(size, size, dtype=torch.float64)
+            kernel = torch.zeros(size, size, dtype=_WORK)
             kernel[size // 2, size // 2 - 1 : size // 2 + 1] = 0.5
         else:
             kernel = _resize_kernel(kernel, size)
