@@ -163,6 +163,27 @@ def test_the_lai_oracle_deconvolves_with_each_pairs_true_kernel(
     assert summary["wiener"]["psnr"] > summary["identity"]["psnr"] + 3
 
 
+def test_lai_blind_estimates_each_pairs_kernel(
+    shaken_photo: dict[str, torch.Tensor], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    root = tmp_path / "lai"
+    kernel = shaken_photo["kernel"]
+    _save(
+        root / "kernels" / "kernel_01.png",
+        np.round(kernel / kernel.max() * 255).numpy().astype(np.uint8),
+    )
+    for key, folder in (("sharp", "sharp"), ("blurry", "blur")):
+        image = shaken_photo[key][0].permute(1, 2, 0).numpy()
+        _save(root / folder / "p0_kernel_01.png", np.round(image * 255).astype(np.uint8))
+    out = tmp_path / "views.json"
+    argv = ["--views", "lai", "--lai", str(root), "--baseline", "none", "--json", str(out)]
+    assert vv.main([*argv, "--lai-blind", "25"]) == 0
+    assert "blind" in capsys.readouterr().out
+    summary = json.loads(out.read_text())["views"]["lai"]["summary"]
+    assert set(summary) == {"identity", "blind", "default"}
+    assert summary["blind"]["psnr"] > summary["identity"]["psnr"] + 5
+
+
 def _reference_and_photos(tmp_path: Path, names: tuple[str, ...], size: tuple[int, int]) -> Path:
     """A tiny reference model's weights, and random 'real' photos under tmp_path/real."""
     from deblurgan.models.weights import build_generator, save_generator
