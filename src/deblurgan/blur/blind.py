@@ -48,6 +48,8 @@ __all__ = [
     "estimate_kernel",
 ]
 
+# BT.601 luma, the weights of deblurgan.io.image.LUMA_WEIGHTS (blur and io are independent
+# modules of one layer, so blur cannot import them) and of Pan et al.'s rgb2gray.
 _GREY = (0.299, 0.587, 0.114)
 _WORK = torch.float64  # the estimate's precision
 #: The default kernel support as a fraction of the photo's longer side: camera shake in a
@@ -202,13 +204,13 @@ def _otf_to_kernel(spectrum: Tensor, shape: tuple[int, int], size: int) -> Tenso
 def _estimate_psf(
     latent_grads: tuple[Tensor, Tensor],
     blurry_grads: tuple[Tensor, Tensor],
-    kernel: Tensor,
+    size: int,
     gamma: float,
     iterations: int,
 ) -> Tensor:
-    """``argmin_k sum_d ||d(x) * k - d(y)||^2 + gamma ||k||^2`` by conjugate gradients."""
+    """``argmin_k sum_d ||d(x) * k - d(y)||^2 + gamma ||k||^2`` over ``size x size`` kernels,
+    by conjugate gradients from a flat kernel (as Pan et al.'s code)."""
     shape = (latent_grads[0].shape[-2], latent_grads[0].shape[-1])
-    size = kernel.shape[-1]
     lat = [torch.fft.rfft2(g) for g in latent_grads]
     blr = [torch.fft.rfft2(g) for g in blurry_grads]
     gram = sum(f.abs().square() for f in lat)
@@ -217,7 +219,7 @@ def _estimate_psf(
     def apply(k: Tensor) -> Tensor:
         return _otf_to_kernel(gram * kernel_otf(k[None], shape)[0, 0], shape, size) + gamma * k
 
-    k = torch.full_like(kernel, 1.0 / kernel.numel())
+    k = latent_grads[0].new_full((size, size), 1.0 / size**2)
     residual = rhs - apply(k)
     direction = residual.clone()
     rs = float((residual * residual).sum())
@@ -364,10 +366,9 @@ def estimate_kernel(
         scaled = _resize(image, shape)
         ext = _extended_shape(*shape, size, size)
         extended = extend_periodic(scaled, band=(ext[0] - shape[0], ext[1] - shape[1]))
-        blurry_grads = tuple(
-            F.pad(g[..., :-1, :-1], (0, ext[1] - shape[1] + 1, 0, ext[0] - shape[0] + 1))
-            for g in _gradients(scaled)
-        )
+        # Gradients inside the photo only (no wrap-around), zero-padded to the FFT size.
+        pad = (0, ext[1] - shape[1] + 1, 0, ext[0] - shape[0] + 1)
+        blurry_grads = tuple(F.pad(g[..., :-1, :-1], pad)[0, 0] for g in _gradients(scaled))
         for _ in range(settings.iterations):
             otf = kernel_otf(kernel[None].to(extended.dtype), ext)
             latent = _l0_restore(extended, otf, lam)[..., : shape[0], : shape[1]]
@@ -375,11 +376,10 @@ def estimate_kernel(
             gx, gy = gx[..., :-1, :-1], gy[..., :-1, :-1]
             if settings.select:
                 gx, gy, threshold = _select_gradients(gx, gy, size, threshold)
-            pad = (0, ext[1] - shape[1] + 1, 0, ext[0] - shape[0] + 1)
             kernel = _estimate_psf(
                 (F.pad(gx, pad)[0, 0], F.pad(gy, pad)[0, 0]),
-                (blurry_grads[0][0, 0], blurry_grads[1][0, 0]),
-                kernel,
+                (blurry_grads[0], blurry_grads[1]),
+                kernel.shape[-1],
                 settings.gamma,
                 settings.cg_iterations,
             )
