@@ -203,6 +203,22 @@ def shaken_photo(photo: np.ndarray) -> dict[str, torch.Tensor]:
     return {"sharp": big[..., inner, inner], "blurry": noisy.clamp(0, 1), "kernel": kernel}
 
 
+@pytest.fixture(scope="session")
+def kernel_correlation() -> Callable[[torch.Tensor, torch.Tensor], float]:
+    """Normalised cross-correlation of an estimated and a true kernel at their best relative
+    shift (1 for the same shape anywhere in the support)."""
+    import torch.nn.functional as F
+
+    def correlation(estimate: torch.Tensor, truth: torch.Tensor) -> float:
+        a = estimate.double() - estimate.double().mean()
+        b = truth.double() - truth.double().mean()
+        pad = b.shape[-1]
+        scores = F.conv2d(F.pad(a[None, None], (pad,) * 4), b[None, None])
+        return float(scores.max() / (a.norm() * b.norm()))
+
+    return correlation
+
+
 @pytest.fixture
 def auto_onnx_lite_unet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A tiny lite_unet checkpoint (not the identity) whose ONNX export ``--backend auto`` takes

@@ -62,12 +62,20 @@ def _odd(value: float) -> int:
     return n if n % 2 else n + 1
 
 
-def check_kernel_size(kernel_size: object) -> int:
-    """``kernel_size`` as an odd integer ``>= 3``, or a ``ValueError`` naming the problem."""
+def check_kernel_size(kernel_size: object, name: str = "kernel_size") -> int:
+    """``kernel_size`` as an odd integer ``>= 3``, or a ``ValueError`` naming ``name`` and the
+    problem (the command line passes its flag as ``name``).
+
+    Example:
+        >>> check_kernel_size(10, "--kernel-size")
+        Traceback (most recent call last):
+        ...
+        ValueError: --kernel-size must be odd, got 10
+    """
     if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 3:
-        raise ValueError(f"kernel_size must be an integer >= 3, got {kernel_size!r}")
+        raise ValueError(f"{name} must be an integer >= 3, got {kernel_size!r}")
     if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+        raise ValueError(f"{name} must be odd, got {kernel_size}")
     return kernel_size
 
 

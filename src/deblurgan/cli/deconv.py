@@ -357,8 +357,13 @@ def deconv_main(argv: Sequence[str]) -> int:
         parser.error(f"--quality must be from 1 to 100, got {args.quality}")
     if not args.blind and (args.kernel_size is not None or args.save_kernels):
         parser.error("--kernel-size and --save-kernels apply to --blind only")
-    if args.kernel_size is not None and args.kernel_size % 2 == 0:
-        parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
+    if args.kernel_size is not None:
+        from deblurgan.blur.blind import check_kernel_size
+
+        try:
+            check_kernel_size(args.kernel_size, "--kernel-size")
+        except ValueError as exc:
+            parser.error(str(exc))
     kernel_path = Path(args.kernel) if args.kernel is not None else None
     kernel: Tensor | None = None
     if kernel_path is not None:

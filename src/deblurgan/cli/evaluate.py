@@ -305,8 +305,12 @@ def eval_main(argv: Sequence[str]) -> int:
     if args.kernel_size is not None and args.kernel_size % 2 == 0:
         parser.error(f"--kernel-size must be odd, got {args.kernel_size}")
     if args.blind_kernel_size is not None:
-        if args.blind_kernel_size % 2 == 0 or args.blind_kernel_size < 3:
-            parser.error(f"--blind-kernel-size must be odd and >= 3, got {args.blind_kernel_size}")
+        from deblurgan.blur.blind import check_kernel_size
+
+        try:
+            check_kernel_size(args.blind_kernel_size, "--blind-kernel-size")
+        except ValueError as exc:
+            parser.error(str(exc))
     for option in ("blind_kernel_size", "blind_nsr"):
         if getattr(args, option) is not None and "blind" not in args.method:
             flag = "--" + option.replace("_", "-")
