@@ -96,7 +96,7 @@ data: $(VENV)/.dev wallpapers
 validate: $(VENV)/.dev data weights
 	$(BIN)/python benchmarks/validation_views.py $(MODELS) --json results/validation_views.json
 
-## make train-default: the default model's training on realistic blur; resumes its run when it exists
+## make train-default: the default model's training, a chain of stages; run again, it continues where it stopped
 train-default: $(VENV)/.dev data
 	bash scripts/train_default.sh
 

@@ -1,20 +1,22 @@
 """A burst of the default model's training on a lent GPU machine, continued on the CPU after.
 
-Issue 12 §4: where a GPU is available for a few minutes, train ``make train-default``'s run
-(``scripts/train_default.sh``, stage 5, run folder ``runs/default_v6``) for as many steps as fit in
-``--minutes`` there, bring the whole Lightning checkpoint back (generator, EMA, optimiser,
-step), and let the CPU run continue from it. Three steps, the middle one on the GPU machine:
+Issue 12 §4: where a GPU is available for a few minutes, train ``make train-default``'s current
+run (the stage of ``scripts/train_default.sh``'s chain that it would train next, as
+``train_default.sh --next`` says; or ``--stage``) for as many steps as fit in ``--minutes``
+there, bring the whole Lightning checkpoint back (generator, EMA, optimiser, step), and let the
+CPU run continue from it. Three steps, the middle one on the GPU machine:
 
     python scripts/gpu_burst.py pack                  # here: fills .gpu_burst/ (carried)
     # on the GPU machine (the `device` tool's `run`, carry [".gpu_burst"], timeout_s 600):
     python3 scripts/gpu_burst.py device --minutes 9   # writes $OUT/last.ckpt.part* + log
     python scripts/gpu_burst.py unpack FILES_AT       # here: installs it as the run's last.ckpt
 
-``pack`` copies the run's ``last.ckpt`` and wheels of what the GPU image lacks (Hydra and
-OmegaConf; the image has PyTorch, Lightning, TensorBoard) into ``.gpu_burst/``, then as many of
-the training photos as fit in what is left of the 64 MiB the machine takes (a seeded random
-choice, named in ``.gpu_burst/MANIFEST.json``: about 30 MB of the 46 MB, so the burst sees a
-random part of the photos, each degraded afresh by the same pipeline). ``device`` runs
+``pack`` copies the run's ``last.ckpt`` (the stage must have begun: a checkpoint to start from)
+and wheels of what the GPU image lacks (Hydra and OmegaConf; the image has PyTorch, Lightning,
+TensorBoard) into ``.gpu_burst/``, then as many of the training photos as fit in what is left of
+the 64 MiB the machine takes (a seeded random choice, named in ``.gpu_burst/MANIFEST.json`` with
+the stage and its run: about 30 MB of the 46 MB, so the burst sees a random part of the photos,
+each degraded afresh by the same pipeline). ``device`` runs
 ``scripts/train_default.sh`` with the same recipe, the GPU, more loader workers and no
 validation (the CPU run validates), stops cleanly after ``--minutes``, and splits the
 checkpoint into parts under the 16 MiB a returned file may have. ``unpack`` joins and checks
@@ -38,8 +40,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CARRY = ROOT / ".gpu_burst"
-STAGE = "5"  # the stage of scripts/train_default.sh that the burst continues
-RUN = ROOT / "runs" / "default_v6"  # its run folder
 PHOTOS = ROOT / "data" / "train_photos" / "train"
 CARRY_LIMIT = 64 * 2**20  # what a device call takes: working tree plus carried paths
 MARGIN = 2 * 2**20  # room for the working tree to grow a little
@@ -80,10 +80,41 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _stage_and_run(stage: str | None) -> tuple[str, Path] | None:
+    """The stage ``make train-default`` trains next (or ``stage``), and its run; None: done."""
+    env = {**os.environ, "PYTHON": sys.executable}
+    env.pop("RUN", None)
+    if stage is None:
+        env.pop("STAGE", None)
+    else:
+        env["STAGE"] = stage
+    said = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "train_default.sh"), "--next"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return None if said == ["done"] else (said[0], ROOT / said[1])
+
+
+def _manifest() -> dict[str, object]:
+    path = CARRY / "MANIFEST.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def pack(args: argparse.Namespace) -> int:
-    checkpoint = Path(args.run) / "checkpoints" / "last.ckpt"
+    found = _stage_and_run(args.stage)
+    if found is None:
+        return _fail("the chain of scripts/train_default.sh is done: nothing to continue")
+    stage, run = found
+    checkpoint = run / "checkpoints" / "last.ckpt"
     if not checkpoint.is_file():
-        return _fail(f"{checkpoint}: no checkpoint to start from (run make train-default first)")
+        return _fail(
+            f"{checkpoint}: no checkpoint to start from (stage {stage} has not begun: "
+            "run make train-default until it writes one)"
+        )
     photos = sorted(p for p in Path(args.photos).iterdir() if p.is_file())
     if not photos:
         return _fail(f"{args.photos}: no training photos (run make data first)")
@@ -111,7 +142,8 @@ def pack(args: argparse.Namespace) -> int:
             chosen.append(photo.name)
             budget -= size
     manifest = {
-        "run": str(Path(args.run)),
+        "stage": stage,
+        "run": str(run.relative_to(ROOT)),
         "checkpoint_sha256": _sha256(CARRY / "start.ckpt"),
         "photos": sorted(chosen),
         "photos_total": len(photos),
@@ -119,8 +151,9 @@ def pack(args: argparse.Namespace) -> int:
     (CARRY / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n")
     total = sum(p.stat().st_size for p in CARRY.rglob("*") if p.is_file())
     print(
-        f"gpu_burst: packed {CARRY.relative_to(ROOT)}: checkpoint, {len(chosen)} of "
-        f"{len(photos)} photos, {total / 2**20:.1f} MiB (+ {_tree_bytes() / 2**20:.1f} MiB tree)"
+        f"gpu_burst: packed {CARRY.relative_to(ROOT)}: stage {stage}'s checkpoint, "
+        f"{len(chosen)} of {len(photos)} photos, {total / 2**20:.1f} MiB "
+        f"(+ {_tree_bytes() / 2**20:.1f} MiB tree)"
     )
     return 0
 
@@ -143,7 +176,7 @@ def device(args: argparse.Namespace) -> int:
         env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT / "src")])
     env["PYTHONUNBUFFERED"] = "1"
     env["RUN"] = str(Path(args.run_dir))
-    env["STAGE"] = STAGE  # the recipe that the run folder holds
+    env["STAGE"] = str(_manifest()["stage"])  # the recipe that the run folder holds
     env["DEBLUR"] = f"{sys.executable} -m deblurgan"
     overrides = [
         f"resume={CARRY / 'start.ckpt'}",
@@ -202,6 +235,11 @@ def unpack(args: argparse.Namespace) -> int:
         return _fail(f"{record}: missing (was the device step's $OUT fetched?)")
     expected, _, names = record.read_text().partition("  ")
     parts = names.split()[1:]
+    if args.run is None:
+        packed = _manifest().get("run")
+        if packed is None:
+            return _fail(f"{CARRY / 'MANIFEST.json'}: missing; name the run with --run")
+        args.run = str(ROOT / str(packed))
     run = Path(args.run)
     busy = _training_running(run)
     if busy:
@@ -243,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="step", required=True)
     p = sub.add_parser("pack", help="here: fill .gpu_burst/ for the device call")
-    p.add_argument("--run", default=str(RUN), help="run folder (runs/default_v6)")
+    p.add_argument("--stage", help="a stage of train_default.sh (default: the chain's next)")
     p.add_argument("--photos", default=str(PHOTOS), help="training photos")
     p.add_argument("--limit", type=int, default=CARRY_LIMIT, help="bytes a device call takes")
     p.add_argument("--seed", type=int, default=0, help="the choice of photos")
@@ -259,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(func=device)
     u = sub.add_parser("unpack", help="here: install the returned checkpoint into the run")
     u.add_argument("files_at", help="the folder the device call's files came back to")
-    u.add_argument("--run", default=str(RUN), help="run folder (runs/default_v6)")
+    u.add_argument("--run", help="run folder (default: the packed one, MANIFEST.json)")
     u.set_defaults(func=unpack)
     args = parser.parse_args(argv)
     return int(args.func(args))

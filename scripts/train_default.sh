@@ -6,13 +6,23 @@
 # here), so a stage can span several sittings. It runs under `nice -n 19` so tests and other work
 # come first. Stop it with Ctrl-C (or kill); the next call resumes.
 #
-#   bash scripts/train_default.sh                      # train, or resume where it stopped
-#   bash scripts/train_default.sh trainer.max_time=60  # one sitting of at most 60 minutes
-#   STAGE=1 bash scripts/train_default.sh              # an earlier stage (to redo the chain)
+#   bash scripts/train_default.sh                      # the chain: stages 1 to 5, resumed
+#   bash scripts/train_default.sh trainer.max_time=60  # at most 60 minutes per stage launched
+#   STAGE=3 bash scripts/train_default.sh              # one stage (its previous one must be done)
+#   bash scripts/train_default.sh --next               # print the next stage and its run folder
+#                                                      # (or STAGE's; "done" after stage 5)
 #
-# Stages (STAGE=5 is the default; `make train-default` runs it). Each later stage starts from the
-# previous stage's weight average (init_weights: a fresh optimiser and schedule); the pipeline
-# settings below pin what each stage saw, so the chain can be redone.
+# The chain (`make train-default`, no STAGE) runs stages 1 to 5 in order; a stage whose
+# last.ckpt has reached its final step is skipped, a started one is resumed, so on a fresh clone
+# the same command redoes the whole recipe (about 12 CPU hours here) and after an interruption
+# continues it. Stages 1 to 3 were stopped by hand at 11,750, 5,750 and 9,500 steps of a
+# 200,000-step cosine schedule; `trainer.stop_at` stops them there with that schedule, so the
+# learning rates are the ones they trained with. The chain ends with stage 5's run, whose
+# generator.safetensors is the candidate (`python scripts/ship_default.py` ships one).
+#
+# Stages. Each later stage starts from the previous stage's weight average (init_weights: a
+# fresh optimiser and schedule); the pipeline settings below pin what each stage saw, so the
+# chain can be redone.
 # - STAGE=1 (runs/default_v2): the pipeline's default blur sizes, 3 to 96 px at 1280 (median
 #   28 px), random-walk shake kernels sized by path length. 11,750 steps (about 4 CPU hours
 #   here), then stopped: on Lai et al.'s recorded camera-shake kernels it gained only +0.06 dB.
@@ -83,77 +93,136 @@
 # The evaluation protocol (`deblur eval --format synthetic`) keeps the pipeline's default sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STAGE=${STAGE:-5}
-case $STAGE in
-  1) DEFAULT_RUN=runs/default_v2; PREVIOUS= ;;
-  2) DEFAULT_RUN=runs/default_v3; PREVIOUS=runs/default_v2 ;;
-  3) DEFAULT_RUN=runs/default_v4; PREVIOUS=runs/default_v3 ;;
-  4) DEFAULT_RUN=runs/default_v5; PREVIOUS=runs/default_v4 ;;
-  5) DEFAULT_RUN=runs/default_v6; PREVIOUS=runs/default_v5 ;;
-  6) DEFAULT_RUN=runs/default_v7; PREVIOUS=runs/default_v6 ;;
-  lai) DEFAULT_RUN=runs/lai_probe; PREVIOUS=runs/default_v6 ;;
-  *) echo "train_default.sh: STAGE must be 1 to 6 or lai, got $STAGE" >&2; exit 2 ;;
-esac
-RUN=${RUN:-$DEFAULT_RUN}             # the run folder (scripts/gpu_burst.py sets another)
 DEBLUR=${DEBLUR:-.venv/bin/deblur}  # the command (scripts/gpu_burst.py: python3 -m deblurgan)
-ARGS=(
-  generator=nafnet discriminator=none content=psnr
-  optim.optimizer=adamw optim.lr_g=1e-3 'optim.betas=[0.9,0.9]' optim.weight_decay=0
-  optim.warmup_steps=1000 optim.decay=cosine optim.decay_start=0 optim.min_lr_ratio=1e-3
-  optim.grad_clip=0.5 optim.ema_decay=0.999
-  data.root=data/train_photos/train data.val_root=data/train_photos/val
-  data.crop_size=256 data.batch_size=4 data.val_batch_size=8 data.num_workers=1
-  data.val.length=64
-  trainer.max_steps=200000 trainer.val_every=2000 trainer.checkpoint_every=250
-  trainer.sample_every=10000 trainer.enable_progress_bar=false
-  seed=0 run_dir="$RUN"
-)
-BIG=('data.degradation.blur_size=[0.00234375,0.15]' data.degradation.size_median=0.03125
-  data.degradation.size_sigma=0.8 data.degradation.camera_path_prob=0.4)
-MILD=('data.degradation.blur_size=[0.00078125,0.15]' data.degradation.size_median=0.015625
-  data.degradation.size_sigma=1.0 data.degradation.camera_path_prob=0.4
-  data.degradation.linear_prob=0.3 'data.degradation.shot_noise=[1e-6,3e-4]'
-  'data.degradation.jpeg_quality=[75,98]')
-case $STAGE in
-  1) ARGS+=(data.degradation.shake_size_by=length data.degradation.shake_smooth_prob=0
-       'data.degradation.shake_psf_sigma=[0,0]') ;;
-  2) ARGS+=("${BIG[@]}" optim.warmup_steps=500 data.degradation.shake_smooth_prob=0
-       'data.degradation.shake_psf_sigma=[0,0]') ;;
-  3) ARGS+=("${BIG[@]}" optim.warmup_steps=500) ;;
-  4) ARGS+=("${BIG[@]}" data.degradation.linear_prob=0.3 'data.degradation.shot_noise=[1e-5,1e-3]'
-       optim.lr_g=5e-4 optim.warmup_steps=200 trainer.max_steps=6000 trainer.val_every=1000) ;;
-  5) ARGS+=("${MILD[@]}" optim.lr_g=3e-4 optim.warmup_steps=200 trainer.max_steps=4000
-       trainer.val_every=1000) ;;
-  6) ARGS+=("${MILD[@]}" discriminator=double_scale adversarial=ragan_ls optim.adv_weight=0.1
-       optim.lr_g=2e-4 optim.lr_d=1e-4 optim.warmup_steps=100 trainer.max_steps=3000
-       trainer.val_every=500 trainer.checkpoint_every=100) ;;
-  lai) ARGS+=('data.degradation.blur_size=[0.01875,0.09375]'
-       data.degradation.size_distribution=log_uniform data.degradation.camera_path_prob=0
-       'data.degradation.moving_objects=[0,0]' data.degradation.linear_prob=0
-       'data.degradation.shot_noise=[1e-6,3e-4]' data.degradation.jpeg_prob=0
-       optim.lr_g=3e-4 optim.warmup_steps=200 trainer.max_steps=3000 trainer.val_every=1000) ;;
-esac
-GIVEN_RESUME=no                      # a resume= among the arguments (scripts/gpu_burst.py)
-GIVEN_INIT=no                        # an init_weights= (scripts/compare_adversarial.sh)
-for arg in "$@"; do
-  if [[ $arg == resume=* ]]; then GIVEN_RESUME=yes; fi
-  if [[ $arg == init_weights=* ]]; then GIVEN_INIT=yes; fi
-done
-if [[ $GIVEN_RESUME == yes ]]; then
-  :
-elif [[ -f "$RUN/checkpoints/last.ckpt" ]]; then
-  echo "train_default.sh: resuming $RUN/checkpoints/last.ckpt" >&2
-  ARGS+=(resume="$RUN/checkpoints/last.ckpt")
-elif [[ $GIVEN_INIT == yes ]]; then
-  :                                  # the caller's init_weights, not the previous stage's
-elif [[ -n $PREVIOUS ]]; then
-  START=$PREVIOUS/checkpoints/last.ckpt
-  if [[ ! -f $START ]]; then
-    echo "train_default.sh: stage $STAGE starts from $START; run STAGE=$((STAGE - 1)) first" >&2
-    exit 2
+PYTHON=${PYTHON:-.venv/bin/python}  # reads a checkpoint's step (the chain)
+CHAIN=(1 2 3 4 5)
+
+# stage_setup STAGE: sets DEFAULT_RUN, PREVIOUS (the run it starts from) and FINAL (its last step)
+stage_setup() {
+  case $1 in
+    1) DEFAULT_RUN=runs/default_v2; PREVIOUS=; FINAL=11750 ;;
+    2) DEFAULT_RUN=runs/default_v3; PREVIOUS=runs/default_v2; FINAL=5750 ;;
+    3) DEFAULT_RUN=runs/default_v4; PREVIOUS=runs/default_v3; FINAL=9500 ;;
+    4) DEFAULT_RUN=runs/default_v5; PREVIOUS=runs/default_v4; FINAL=6000 ;;
+    5) DEFAULT_RUN=runs/default_v6; PREVIOUS=runs/default_v5; FINAL=4000 ;;
+    6) DEFAULT_RUN=runs/default_v7; PREVIOUS=runs/default_v6; FINAL=3000 ;;
+    lai) DEFAULT_RUN=runs/lai_probe; PREVIOUS=runs/default_v6; FINAL=3000 ;;
+    *) echo "train_default.sh: STAGE must be 1 to 6 or lai, got $1" >&2; exit 2 ;;
+  esac
+}
+
+# steps_done RUN: the GAN steps of RUN/checkpoints/last.ckpt (0 without one)
+steps_done() {
+  local ckpt=$1/checkpoints/last.ckpt
+  if [[ ! -f $ckpt ]]; then echo 0; return; fi
+  "$PYTHON" -c 'import sys
+from deblurgan.training.fit import read_training_checkpoint
+print(int(read_training_checkpoint(sys.argv[1]).get("deblurgan", {}).get("gan_step", 0)))' "$ckpt"
+}
+
+# stage_args STAGE RUN: the `deblur train` arguments of a stage into ARGS
+stage_args() {
+  ARGS=(
+    generator=nafnet discriminator=none content=psnr
+    optim.optimizer=adamw optim.lr_g=1e-3 'optim.betas=[0.9,0.9]' optim.weight_decay=0
+    optim.warmup_steps=1000 optim.decay=cosine optim.decay_start=0 optim.min_lr_ratio=1e-3
+    optim.grad_clip=0.5 optim.ema_decay=0.999
+    data.root=data/train_photos/train data.val_root=data/train_photos/val
+    data.crop_size=256 data.batch_size=4 data.val_batch_size=8 data.num_workers=1
+    data.val.length=64
+    trainer.max_steps=200000 trainer.val_every=2000 trainer.checkpoint_every=250
+    trainer.sample_every=10000 trainer.enable_progress_bar=false
+    seed=0 run_dir="$2"
+  )
+  local big=('data.degradation.blur_size=[0.00234375,0.15]' data.degradation.size_median=0.03125
+    data.degradation.size_sigma=0.8 data.degradation.camera_path_prob=0.4)
+  local mild=('data.degradation.blur_size=[0.00078125,0.15]' data.degradation.size_median=0.015625
+    data.degradation.size_sigma=1.0 data.degradation.camera_path_prob=0.4
+    data.degradation.linear_prob=0.3 'data.degradation.shot_noise=[1e-6,3e-4]'
+    'data.degradation.jpeg_quality=[75,98]')
+  case $1 in
+    1) ARGS+=(data.degradation.shake_size_by=length data.degradation.shake_smooth_prob=0
+         'data.degradation.shake_psf_sigma=[0,0]' trainer.stop_at=11750) ;;
+    2) ARGS+=("${big[@]}" optim.warmup_steps=500 data.degradation.shake_smooth_prob=0
+         'data.degradation.shake_psf_sigma=[0,0]' trainer.stop_at=5750) ;;
+    3) ARGS+=("${big[@]}" optim.warmup_steps=500 trainer.stop_at=9500) ;;
+    4) ARGS+=("${big[@]}" data.degradation.linear_prob=0.3 'data.degradation.shot_noise=[1e-5,1e-3]'
+         optim.lr_g=5e-4 optim.warmup_steps=200 trainer.max_steps=6000 trainer.val_every=1000) ;;
+    5) ARGS+=("${mild[@]}" optim.lr_g=3e-4 optim.warmup_steps=200 trainer.max_steps=4000
+         trainer.val_every=1000) ;;
+    6) ARGS+=("${mild[@]}" discriminator=double_scale adversarial=ragan_ls optim.adv_weight=0.1
+         optim.lr_g=2e-4 optim.lr_d=1e-4 optim.warmup_steps=100 trainer.max_steps=3000
+         trainer.val_every=500 trainer.checkpoint_every=100) ;;
+    lai) ARGS+=('data.degradation.blur_size=[0.01875,0.09375]'
+         data.degradation.size_distribution=log_uniform data.degradation.camera_path_prob=0
+         'data.degradation.moving_objects=[0,0]' data.degradation.linear_prob=0
+         'data.degradation.shot_noise=[1e-6,3e-4]' data.degradation.jpeg_prob=0
+         optim.lr_g=3e-4 optim.warmup_steps=200 trainer.max_steps=3000 trainer.val_every=1000) ;;
+  esac
+}
+
+# run_stage STAGE [overrides...]: train one stage, resuming its run or starting from the previous
+run_stage() {
+  local stage=$1; shift
+  stage_setup "$stage"
+  local run=${RUN:-$DEFAULT_RUN}     # the run folder (scripts/gpu_burst.py sets another)
+  stage_args "$stage" "$run"
+  local given_resume=no given_init=no arg   # resume= (gpu_burst.py), init_weights= (compare_adversarial.sh)
+  for arg in "$@"; do
+    if [[ $arg == resume=* ]]; then given_resume=yes; fi
+    if [[ $arg == init_weights=* ]]; then given_init=yes; fi
+  done
+  if [[ $given_resume == yes ]]; then
+    :
+  elif [[ -f "$run/checkpoints/last.ckpt" ]]; then
+    echo "train_default.sh: stage $stage: resuming $run/checkpoints/last.ckpt" >&2
+    ARGS+=(resume="$run/checkpoints/last.ckpt")
+  elif [[ $given_init == yes ]]; then
+    :                                # the caller's init_weights, not the previous stage's
+  elif [[ -n $PREVIOUS ]]; then
+    local start=$PREVIOUS/checkpoints/last.ckpt
+    if [[ ! -f $start ]]; then
+      echo "train_default.sh: stage $stage starts from $start; run STAGE=$((stage - 1)) first" \
+        "(or the chain: bash scripts/train_default.sh)" >&2
+      exit 2
+    fi
+    echo "train_default.sh: stage $stage starts from $start" >&2
+    ARGS+=(init_weights="$start")
   fi
-  echo "train_default.sh: stage $STAGE starts from $START" >&2
-  ARGS+=(init_weights="$START")
+  # shellcheck disable=SC2086  # DEBLUR may be a command with arguments
+  nice -n 19 $DEBLUR train "${ARGS[@]}" "$@"
+}
+
+if [[ ${1:-} == --next ]]; then       # the stage the chain would train next, and its run
+  if [[ -n ${STAGE:-} ]]; then stage_setup "$STAGE"; echo "$STAGE $DEFAULT_RUN"; exit 0; fi
+  for stage in "${CHAIN[@]}"; do
+    stage_setup "$stage"
+    if (( $(steps_done "$DEFAULT_RUN") < FINAL )); then echo "$stage $DEFAULT_RUN"; exit 0; fi
+  done
+  echo "done"
+  exit 0
 fi
-# shellcheck disable=SC2086  # DEBLUR may be a command with arguments
-exec nice -n 19 $DEBLUR train "${ARGS[@]}" "$@"
+if [[ -n ${STAGE:-} ]]; then
+  run_stage "$STAGE" "$@"
+  exit 0
+fi
+if [[ -n ${RUN:-} ]]; then
+  echo "train_default.sh: RUN names one stage's run folder; set STAGE too" >&2
+  exit 2
+fi
+for stage in "${CHAIN[@]}"; do
+  stage_setup "$stage"
+  done_steps=$(steps_done "$DEFAULT_RUN")
+  if (( done_steps >= FINAL )); then
+    echo "train_default.sh: stage $stage done ($DEFAULT_RUN, step $done_steps)" >&2
+    continue
+  fi
+  run_stage "$stage" "$@"
+  done_steps=$(steps_done "$DEFAULT_RUN")
+  if (( done_steps < FINAL )); then  # stopped early (trainer.max_time): the next call resumes
+    echo "train_default.sh: stage $stage stopped at step $done_steps of $FINAL;" \
+      "run the same command to continue" >&2
+    exit 0
+  fi
+done
+echo "train_default.sh: the chain is done; the candidate is runs/default_v6/generator.safetensors" >&2

@@ -327,3 +327,31 @@ def test_last_checkpoint_is_written_at_least_every_few_minutes(
     assert len(set(saved)) == 3 and saved == sorted(saved)  # the end calls it once more
     with pytest.raises(ValueError, match="checkpoint_minutes"):
         fit(make_config(tmp_path / "bad", trainer={"checkpoint_minutes": 0}))
+
+
+def test_stop_at_ends_the_run_early_on_the_full_schedule(tmp_path: Path, make_config) -> None:
+    # max_steps 8 sets the decay; stop_at 3 ends the run there. The learning rate at the stop
+    # is the 8-step schedule's, not the end of a 3-step one; a resume with stop_at 5 goes on.
+    optim = {"warmup_steps": 0, "decay": "linear", "decay_start": 0.0, "min_lr_ratio": 0.0}
+    run_dir = tmp_path / "run"
+    trainer = {"max_steps": 8, "stop_at": 3}
+    fit(make_config(run_dir, trainer=trainer, optim=optim, data={"val": None}))
+    last = run_dir / "checkpoints" / "last.ckpt"
+    state = torch.load(last, weights_only=True)
+    assert state["deblurgan"]["gan_step"] == 3
+    (scheduler, *_) = state["lr_schedulers"]
+    assert scheduler["_last_lr"][0] == pytest.approx(1e-3 * (1 - 3 / 8))
+    resumed = {"max_steps": 8, "stop_at": 5}
+    fit(make_config(None, trainer=resumed, optim=optim, data={"val": None}, resume=str(last)))
+    state = torch.load(last, weights_only=True)
+    assert state["deblurgan"]["gan_step"] == 5
+    assert state["lr_schedulers"][0]["_last_lr"][0] == pytest.approx(1e-3 * (1 - 5 / 8))
+    # a run already at its stop_at ends at once, unchanged
+    fit(make_config(None, trainer=resumed, optim=optim, data={"val": None}, resume=str(last)))
+    assert torch.load(last, weights_only=True)["deblurgan"]["gan_step"] == 5
+
+
+@pytest.mark.parametrize("stop_at", [0, 9, 2.5, True])
+def test_stop_at_must_be_a_step_within_the_run(tmp_path: Path, make_config, stop_at) -> None:
+    with pytest.raises(ValueError, match=r"trainer.stop_at must be a GAN step from 1 to .*\(8\)"):
+        fit(make_config(tmp_path / "run", trainer={"max_steps": 8, "stop_at": stop_at}))

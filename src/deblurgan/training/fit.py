@@ -3,9 +3,11 @@
 The config is the one described by ``deblurgan/configs/train.yaml`` (a Hydra ``DictConfig`` or a
 plain mapping): ``generator``, ``discriminator``, ``adversarial``, ``content``, ``optim``,
 ``data``, ``trainer``, ``run_dir``, ``resume`` and ``seed``. Step counts in the config
-(``trainer.max_steps``, ``val_every``, ``checkpoint_every``, ``log_every``) are GAN steps, one
-critic update plus one generator update each; Lightning's ``global_step`` counts optimiser
-steps (two per GAN step with a critic), and the translation happens here.
+(``trainer.max_steps``, ``stop_at``, ``val_every``, ``checkpoint_every``, ``log_every``) are GAN
+steps, one critic update plus one generator update each; Lightning's ``global_step`` counts
+optimiser steps (two per GAN step with a critic), and the translation happens here.
+``trainer.stop_at`` ends a run before ``max_steps`` while its learning-rate schedule still spans
+``max_steps``: a stage of a longer schedule, stopped at a chosen step, can be redone exactly.
 
 A run folder holds::
 
@@ -259,6 +261,14 @@ def _trainer_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
     ):
         raise ValueError(
             f"trainer.checkpoint_minutes must be minutes > 0 or null, got {every_minutes!r}"
+        )
+    stop = merged["stop_at"]
+    if stop is not None and (
+        isinstance(stop, bool) or not isinstance(stop, int) or not 1 <= stop <= merged["max_steps"]
+    ):
+        raise ValueError(
+            f"trainer.stop_at must be a GAN step from 1 to trainer.max_steps "
+            f"({merged['max_steps']}) or null, got {stop!r}"
         )
     minutes = merged["max_time"]
     if minutes is not None and (
@@ -715,7 +725,8 @@ def _run(
         num_nodes=settings["num_nodes"],
         strategy=_strategy(settings["strategy"]),
         precision=settings["precision"],
-        max_steps=settings["max_steps"] * steps_per_batch,
+        # stop_at ends the run early; the schedule still spans max_steps (module.hparams).
+        max_steps=(settings["stop_at"] or settings["max_steps"]) * steps_per_batch,
         max_epochs=-1,
         # Stops cleanly (last.ckpt and the export are written) after this much wall time.
         max_time=None if settings["max_time"] is None else timedelta(minutes=settings["max_time"]),
@@ -734,10 +745,11 @@ def _run(
         fast_dev_run=fast,
     )
     logger.info(
-        "training %s for %d GAN steps in %s%s",
+        "training %s for %d GAN steps in %s%s%s",
         module.hparams["generator"]["name"],
         settings["max_steps"],
         run_dir,
+        f", stopping at step {settings['stop_at']}" if settings["stop_at"] else "",
         f" (resuming {resume})" if resume else "",
     )
     trainer.fit(
