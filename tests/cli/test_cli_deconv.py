@@ -13,10 +13,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from deblurgan.blur import BLUR_SAMPLERS, blur_image
-from deblurgan.cli.deconv import read_kernel
 from deblurgan.cli.main import main
 from deblurgan.inference.evaluation.alignment import align_by_shift
-from deblurgan.io import read_image, write_image
+from deblurgan.io import read_image, read_kernel, write_image
 from deblurgan.metrics import psnr
 
 

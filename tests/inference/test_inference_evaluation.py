@@ -26,10 +26,9 @@ from deblurgan.inference import (
     generator_method,
     identity_method,
     load_eval_dataset,
-    load_kernel,
 )
 from deblurgan.inference.evaluation import BLUR_SIZE_BINS, baseline_method
-from deblurgan.io import write_image
+from deblurgan.io import read_kernel, write_image
 from deblurgan.models import build_generator
 from deblurgan.models.complexity import count_macs
 
@@ -163,8 +162,8 @@ def test_shift_tolerant_scoring_recovers_a_two_pixel_shift() -> None:
     assert tolerant.protocol["shift"] == 3 and "dy" in tolerant.protocol["shift_convention"]
 
 
-def test_load_kernel_recovers_the_kernel_from_a_scaled_16_bit_png(pairs: Path) -> None:
-    kernel = load_kernel(pairs / "kernel" / "1.png")
+def test_read_kernel_recovers_the_kernel_from_a_scaled_16_bit_png(pairs: Path) -> None:
+    kernel = read_kernel(pairs / "kernel" / "1.png").float()
     expected = _kernel(1)
     assert kernel.shape == expected.shape
     assert torch.allclose(kernel, expected / expected.sum(), atol=1e-4)

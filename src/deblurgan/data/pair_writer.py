@@ -107,11 +107,10 @@ class PairWriter:
         self.written += 1
 
     def kernel(self, index: int, kernel: Any, record: dict[str, Any]) -> None:
-        from deblurgan.io import write_image
+        from deblurgan.io import write_kernel
 
-        image = (kernel / kernel.max()).expand(3, -1, -1)
         path = self.scene / "kernel" / f"{index:06d}.png"
-        write_image(path, image, bit_depth=16, replace=self.replace)
+        write_kernel(path, kernel, replace=self.replace)
         _write_json(path.with_suffix(".json"), record, replace=self.replace)
 
     def params(self, index: int, record: dict[str, Any]) -> None:

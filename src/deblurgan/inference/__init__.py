@@ -20,7 +20,6 @@ from deblurgan.inference.evaluation import (
     generator_method,
     identity_method,
     load_eval_dataset,
-    load_kernel,
 )
 from deblurgan.inference.files import deblur_file, output_suffix
 
@@ -41,7 +40,6 @@ __all__ = [
     "generator_method",
     "identity_method",
     "load_eval_dataset",
-    "load_kernel",
     "output_suffix",
     "pad_to_multiple",
 ]

@@ -2,8 +2,9 @@
 
 ``read_image`` decodes a file (with a decompression-bomb guard), ``write_image`` encodes one
 atomically, ``find_images`` expands files, folders and glob patterns, and ``atomic_write`` is the
-one atomic writer every file the package writes goes through. Every failure that is the file's
-fault raises :class:`ImageError`, whose message is one line: ``"<path>: <problem>"``.
+one atomic writer every file the package writes goes through; ``read_kernel`` and
+``write_kernel`` are the one reader and writer of blur kernel files. Every failure that is the
+file's fault raises :class:`ImageError`, whose message is one line: ``"<path>: <problem>"``.
 
 Bytes from elsewhere: :func:`download` is the package's one downloader (a verified, bounded
 fetch into :func:`cache_dir`), :mod:`deblurgan.io.archive` unpacks a package safely and
@@ -31,6 +32,7 @@ from deblurgan.io.image import (
     tensor_to_array,
     write_image,
 )
+from deblurgan.io.kernel import check_kernel, read_kernel, write_kernel
 from deblurgan.io.paths import IMAGE_EXTENSIONS, find_images, is_image_path
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "cache_dir",
+    "check_kernel",
     "describe_failure",
     "download",
     "find_images",
@@ -54,8 +57,10 @@ __all__ = [
     "one_line",
     "printable",
     "read_image",
+    "read_kernel",
     "redact_url",
     "rgb_to_grey",
     "tensor_to_array",
     "write_image",
+    "write_kernel",
 ]

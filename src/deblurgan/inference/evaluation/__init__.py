@@ -74,7 +74,6 @@ from deblurgan.inference.evaluation.datasets import (
     EvalDataset,
     EvalItem,
     load_eval_dataset,
-    load_kernel,
 )
 from deblurgan.inference.evaluation.groups import (
     BLUR_SIZE_BINS,
@@ -129,7 +128,6 @@ __all__ = [
     "group_scores",
     "identity_method",
     "load_eval_dataset",
-    "load_kernel",
     "load_lpips_network",
     "scores_by_blur_size",
 ]

@@ -13,18 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from deblurgan.blur.realistic import build_degradation
 from deblurgan.data import DATASETS
 from deblurgan.data.formats import resolve_format
 from deblurgan.data.validation import DatasetError
-from deblurgan.io import read_image, rgb_to_grey
+from deblurgan.io import read_kernel
 
-__all__ = ["KERNEL_DIR", "EvalDataset", "EvalItem", "load_eval_dataset", "load_kernel"]
+__all__ = ["KERNEL_DIR", "EvalDataset", "EvalItem", "load_eval_dataset"]
 
 #: The folder next to ``blur/`` and ``sharp/`` that holds one kernel per pair (``deblur blur``).
 KERNEL_DIR = "kernel"
@@ -48,53 +45,6 @@ class EvalItem:
     sharp: Tensor
     kernel: Tensor | None = None
     source: str = ""
-
-
-def load_kernel(path: str | os.PathLike[str]) -> Tensor:
-    """Read a blur kernel file: an image (grey, or colour taken as BT.601 luma) or a 2-D ``.npy``.
-
-    An image may be scaled in any way (``deblur blur`` writes 16-bit PNGs scaled to a white
-    maximum): the kernel is normalised to sum 1. Even sides get a zero row (column) at the bottom
-    (right), which keeps the centre at ``floor(k / 2)`` as MATLAB's ``psf2otf`` does.
-
-    Args:
-        path: ``.png``, ``.tif``, ``.tiff`` (any image :func:`deblurgan.io.read_image` reads) or
-            ``.npy`` (read without pickles).
-
-    Returns:
-        ``(kh, kw)`` float32 with odd sides, non-negative, summing to 1.
-
-    Raises:
-        ValueError: unreadable file, not 2-D, negative or non-finite values, or a zero sum.
-
-    Example:
-        >>> import tempfile
-        >>> file = Path(tempfile.mkdtemp()) / "k.npy"
-        >>> np.save(file, np.ones((2, 2)))
-        >>> load_kernel(file)
-        tensor([[0.2500, 0.2500, 0.0000],
-                [0.2500, 0.2500, 0.0000],
-                [0.0000, 0.0000, 0.0000]])
-    """
-    path = Path(path)
-    if path.suffix.lower() == ".npy":
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: not a readable .npy kernel ({exc})") from exc
-        if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
-            raise ValueError(f"{path}: a kernel must be a 2-D numeric array, got {array.shape}")
-        kernel = torch.from_numpy(np.asarray(array, dtype=np.float64))
-    else:
-        kernel = rgb_to_grey(read_image(path, max_pixels=None).rgb.double())[0]
-    if not torch.isfinite(kernel).all() or (kernel < 0).any():
-        raise ValueError(f"{path}: kernel values must be finite and non-negative")
-    total = float(kernel.sum())
-    if not total > 0:
-        raise ValueError(f"{path}: the kernel sums to 0; a blur kernel needs weight")
-    kh, kw = kernel.shape
-    kernel = F.pad(kernel, (0, 1 - kw % 2, 0, 1 - kh % 2))
-    return (kernel / kernel.sum()).float()
 
 
 def _kernel_file(blurry: Path) -> Path | None:
@@ -163,7 +113,7 @@ class EvalDataset:
         item = self.dataset[index]
         kernel = item.get("kernel")
         if self.kernel_files is not None:
-            kernel = load_kernel(self.kernel_files[index])
+            kernel = read_kernel(self.kernel_files[index]).float()
         if item.get("params") is not None:
             self.item_params[str(item["name"])] = item["params"]
         return EvalItem(
