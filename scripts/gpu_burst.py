@@ -214,16 +214,23 @@ def device(args: argparse.Namespace) -> int:
 
 
 def _training_running(run: Path) -> list[int]:
-    """Process ids of `deblur train` processes writing into ``run``."""
+    """Process ids of `deblur train` processes writing into ``run`` (however they name it)."""
     found = []
+    target = run.resolve()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             words = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            cwd = (entry / "cwd").resolve()
         except OSError:
             continue
-        if "train" in words and any(w == f"run_dir={run}" or w.endswith(f"={run}") for w in words):
+        if "train" not in words:
+            continue
+        # run_dir=RUN, or resume=RUN/checkpoints/last.ckpt, relative to the process's folder
+        named = [(cwd / w[8:]).resolve() for w in words if w.startswith("run_dir=")]
+        named += [(cwd / w[7:]).resolve().parents[1] for w in words if w.startswith("resume=")]
+        if target in named:
             found.append(int(entry.name))
     return found
 
