@@ -193,6 +193,14 @@ run_stage() {
   nice -n 19 $DEBLUR train "${ARGS[@]}" "$@"
 }
 
+# Linux groups processes by session for scheduling (autogroup): `nice` ranks a process only
+# within its session, so a training started in a session of its own (`setsid nohup ...`) would
+# take half the cores from the session you work in. When this script leads its own session, it
+# lowers that session's group to nice 19 too (a terminal's session is never touched).
+if [[ -w /proc/self/autogroup && $(ps -o sid= -p $$ | tr -d ' ') == "$$" ]]; then
+  echo 19 > /proc/self/autogroup 2>/dev/null || true
+fi
+
 if [[ ${1:-} == --next ]]; then       # the stage the chain would train next, and its run
   if [[ -n ${STAGE:-} ]]; then stage_setup "$STAGE"; echo "$STAGE $DEFAULT_RUN"; exit 0; fi
   for stage in "${CHAIN[@]}"; do
