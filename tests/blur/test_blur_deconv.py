@@ -15,6 +15,7 @@ from deblurgan.blur import (
     DECONV_METHODS,
     add_gaussian_noise,
     blur_image,
+    hyper_laplacian_deconvolve,
     richardson_lucy,
     tikhonov_deconvolve,
     wiener_deconvolve,
@@ -42,11 +43,13 @@ def scene() -> dict[str, torch.Tensor]:
 
 # (method, options without noise, min gain in dB, options with noise std 0.01, min gain in dB).
 # Measured on this photo and kernel (blurred input: 28.6 dB clean, 28.3 dB noisy):
-# Wiener 40.9 / 29.2, Tikhonov 40.7 / 32.1, Richardson-Lucy 37.5 (30 it.) / 31.9 (10 it.).
+# Wiener 40.9 / 29.2, Tikhonov 40.7 / 32.1, Richardson-Lucy 37.5 (30 it.) / 31.9 (10 it.),
+# hyper-Laplacian 41.0 (weight 3e-5) / 32.8 (5e-4, its default).
 RECOVERY = [
     ("wiener", {"nsr": 1e-3}, 10.0, {"nsr": 1e-2}, 0.5),
     ("tikhonov", {"weight": 1e-4}, 10.0, {"weight": 1e-2}, 3.0),
     ("richardson_lucy", {"iterations": 30}, 7.0, {"iterations": 10}, 3.0),
+    ("hyper_laplacian", {"weight": 3e-5}, 10.0, {}, 4.0),
 ]
 
 
@@ -78,7 +81,12 @@ def _band_and_interior_rmse(restored: torch.Tensor, sharp: torch.Tensor) -> tupl
 
 @pytest.mark.parametrize(
     ("method", "options"),
-    [("wiener", {"nsr": 1e-2}), ("tikhonov", {"weight": 1e-3}), ("richardson_lucy", {})],
+    [
+        ("wiener", {"nsr": 1e-2}),
+        ("tikhonov", {"weight": 1e-3}),
+        ("richardson_lucy", {}),
+        ("hyper_laplacian", {}),
+    ],
 )
 def test_no_ringing_from_the_borders(
     scene: dict[str, torch.Tensor], method: str, options: dict[str, Any]
@@ -165,7 +173,12 @@ def test_a_delta_kernel_returns_the_input(method: str) -> None:
     blurry = torch.rand(2, 3, 12, 10, generator=torch.Generator().manual_seed(6))
     delta = torch.zeros(5, 5)
     delta[2, 2] = 1.0
-    options = {"wiener": {"nsr": 1e-7}, "tikhonov": {"weight": 1e-7}, "richardson_lucy": {}}
+    options = {
+        "wiener": {"nsr": 1e-7},
+        "tikhonov": {"weight": 1e-7},
+        "richardson_lucy": {},
+        "hyper_laplacian": {"weight": 1e-7},
+    }
     restored = DECONV_METHODS[method](blurry, delta, **options[method])
     torch.testing.assert_close(restored, blurry, atol=1e-5, rtol=0)
 
@@ -202,9 +215,32 @@ def test_bad_arguments_are_named() -> None:
         richardson_lucy(image, kernel - 0.2)
     with pytest.raises(ValueError, match="boundary"):
         wiener_deconvolve(image, kernel, boundary="zeros")
+    for alpha in (0.0, 1.5):
+        with pytest.raises(ValueError, match="alpha"):
+            hyper_laplacian_deconvolve(image, kernel, alpha=alpha)
     with pytest.raises(ValueError, match="2 kernels for a batch of 1"):
         wiener_deconvolve(image, kernel.expand(2, 3, 3))
     with pytest.raises(ValueError, match="larger than"):
         wiener_deconvolve(image, torch.full((11, 11), 1 / 121), boundary="periodic")
     with pytest.raises(TypeError, match="floating-point"):
         wiener_deconvolve(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), kernel)
+
+
+def test_hyper_laplacian_beats_wiener_and_tikhonov_on_a_noisy_photo(
+    scene: dict[str, torch.Tensor],
+) -> None:
+    # With 1 % noise, the heavy-tailed gradient prior keeps edges and drops the noise that the
+    # linear filters must trade against sharpness: better than the best of each one's grid.
+    sharp, kernel, noisy = scene["sharp"], scene["kernel"], scene["noisy"]
+    best_wiener = max(
+        psnr(wiener_deconvolve(noisy, kernel, nsr=n), sharp).item() for n in (3e-3, 1e-2, 3e-2, 0.1)
+    )
+    best_tikhonov = max(
+        psnr(tikhonov_deconvolve(noisy, kernel, weight=w), sharp).item()
+        for w in (1e-3, 3e-3, 1e-2, 3e-2)
+    )
+    ours = psnr(hyper_laplacian_deconvolve(noisy, kernel), sharp).item()
+    assert ours > best_wiener + 2.0, (ours, best_wiener)  # measured 32.8 against 30.1
+    assert ours > best_tikhonov  # 32.7
+    total_variation = psnr(hyper_laplacian_deconvolve(noisy, kernel, alpha=1.0), sharp).item()
+    assert total_variation > psnr(noisy, sharp).item() + 3.0

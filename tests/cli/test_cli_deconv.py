@@ -44,7 +44,13 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize(
     ("method", "options"),
-    [("wiener", ["--nsr", "1e-3"]), ("tikhonov", ["--weight", "1e-3"]), ("richardson_lucy", [])],
+    [
+        ("wiener", ["--nsr", "1e-3"]),
+        ("tikhonov", ["--weight", "1e-3"]),
+        ("richardson_lucy", []),
+        ("hyper_laplacian", []),
+        ("hyper_laplacian", ["--weight", "1e-4", "--alpha", "1"]),
+    ],
 )
 def test_each_method_restores_a_blurred_photo(
     scene: dict[str, Path], tmp_path: Path, method: str, options: list[str]
@@ -135,6 +141,9 @@ def test_unusable_kernels_and_options_are_usage_errors(
         main(["deconv", str(scene["blurry"]), "-k", str(scene["kernel"]), "-o", out, "-m", "x"])
         == 2
     )
+    alpha = ["-k", str(scene["kernel"]), "-m", "hyper_laplacian", "--alpha", "1.5"]
+    assert main(["deconv", str(scene["blurry"]), *alpha, "-o", out]) == 2
+    assert "--alpha must be in (0, 1], got 1.5" in capsys.readouterr().err
     assert not Path(out).exists()
 
 

@@ -219,14 +219,17 @@ def test_classical_methods_read_kernel_files(
         "identity",
         "--method",
         "richardson_lucy",
+        "--method",
+        "hyper_laplacian",
         "--metrics",
         "psnr",
         "-q",
     ]
     assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
-    psnr = {line.split()[0]: float(line.split()[2].rstrip("*")) for line in lines[1:3]}
+    psnr = {line.split()[0]: float(line.split()[2].rstrip("*")) for line in lines[1:4]}
     assert psnr["richardson_lucy"] > psnr["identity"] + 3
+    assert psnr["hyper_laplacian"] > psnr["identity"] + 3
 
 
 def test_default_methods_are_identity_and_the_shipped_model(

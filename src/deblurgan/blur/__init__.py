@@ -18,6 +18,7 @@ from deblurgan.blur.apply import (
 )
 from deblurgan.blur.deconv import (
     DECONV_METHODS,
+    hyper_laplacian_deconvolve,
     richardson_lucy,
     tikhonov_deconvolve,
     wiener_deconvolve,
@@ -102,6 +103,7 @@ __all__ = [
     "encode_srgb",
     "frame_pairs",
     "gaussian_kernels",
+    "hyper_laplacian_deconvolve",
     "jpeg_compress",
     "linear_motion_kernels",
     "linear_to_srgb",

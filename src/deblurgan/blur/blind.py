@@ -34,7 +34,9 @@ from torch import Tensor
 
 from deblurgan.blur.checks import as_batch
 from deblurgan.blur.deconv import (
+    _diff_otfs,
     _extended_shape,
+    _gradients,
     extend_periodic,
     kernel_otf,
     wiener_deconvolve,
@@ -136,24 +138,6 @@ class BlindSettings:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-
-
-def _diff_otfs(shape: tuple[int, int], like: Tensor) -> tuple[Tensor, Tensor]:
-    """Transfer functions of the forward differences ``x[i+1] - x[i]`` (circular), rfft grid."""
-    m, n = shape
-    u = torch.arange(m, device=like.device, dtype=like.dtype)
-    v = torch.arange(n // 2 + 1, device=like.device, dtype=like.dtype)
-    dy = torch.polar(torch.ones_like(u), 2 * math.pi * u / m) - 1
-    dx = torch.polar(torch.ones_like(v), 2 * math.pi * v / n) - 1
-    return dx[None, :].expand(m, -1), dy[:, None].expand(-1, n // 2 + 1)
-
-
-def _gradients(image: Tensor) -> tuple[Tensor, Tensor]:
-    """Forward differences along x and y, circular (the last column/row wraps around)."""
-    return (
-        torch.roll(image, -1, dims=-1) - image,
-        torch.roll(image, -1, dims=-2) - image,
-    )
 
 
 def _l0_restore(blurry: Tensor, otf: Tensor, lam: float, kappa: float = 2.0) -> Tensor:

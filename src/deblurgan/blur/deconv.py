@@ -1,4 +1,4 @@
-"""Classical non-blind deconvolution: Wiener, Tikhonov (Laplacian) and Richardson-Lucy, by FFT.
+"""Classical non-blind deconvolution: Wiener, Tikhonov, Richardson-Lucy, hyper-Laplacian, by FFT.
 
 Given the blurry image ``y = k * x + n`` and the kernel ``k``:
 
@@ -9,6 +9,9 @@ Given the blurry image ``y = k * x + n`` and the kernel ``k``:
   (scikit-image's ``restoration.wiener``).
 * **Richardson-Lucy** (Richardson, 1972; Lucy, 1974): the multiplicative maximum-likelihood
   iteration for Poisson noise, ``x <- x * (k~ * (y / (k * x)))`` with ``k~`` the flipped kernel.
+* **Hyper-Laplacian** (Krishnan and Fergus, "Fast image deconvolution using hyper-Laplacian
+  priors", NIPS 2009): the minimiser of ``0.5 ||k * x - y||^2 + weight sum |grad x|^(2/3)`` by
+  half-quadratic splitting; edges stay sharp while ringing and noise are suppressed.
 
 The FFT treats the image as periodic, so the jump between its opposite borders would be
 "deblurred" into ringing that spreads over the whole picture. By default the image is extended
@@ -22,6 +25,7 @@ cropped off at the end. ``boundary="periodic"`` skips the extension: the closed 
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -33,8 +37,11 @@ from deblurgan.blur.checks import as_batch
 
 __all__ = [
     "DECONV_METHODS",
+    "DECONV_OPTIONS",
     "extend_periodic",
+    "hyper_laplacian_deconvolve",
     "kernel_otf",
+    "method_options",
     "richardson_lucy",
     "tikhonov_deconvolve",
     "wiener_deconvolve",
@@ -178,6 +185,24 @@ def extend_periodic(images: Tensor, *, band: tuple[int, int]) -> Tensor:
         raise ValueError(f"band must be non-negative, got {band}")
     out = _extend_dim(images, bh, -2) if bh else images
     return _extend_dim(out, bw, -1) if bw else out
+
+
+def _diff_otfs(shape: tuple[int, int], like: Tensor) -> tuple[Tensor, Tensor]:
+    """Transfer functions of the forward differences ``x[i+1] - x[i]`` (circular), rfft grid."""
+    m, n = shape
+    u = torch.arange(m, device=like.device, dtype=like.dtype)
+    v = torch.arange(n // 2 + 1, device=like.device, dtype=like.dtype)
+    dy = torch.polar(torch.ones_like(u), 2 * math.pi * u / m) - 1
+    dx = torch.polar(torch.ones_like(v), 2 * math.pi * v / n) - 1
+    return dx[None, :].expand(m, -1), dy[:, None].expand(-1, n // 2 + 1)
+
+
+def _gradients(image: Tensor) -> tuple[Tensor, Tensor]:
+    """Forward differences along x and y, circular (the last column/row wraps around)."""
+    return (
+        torch.roll(image, -1, dims=-1) - image,
+        torch.roll(image, -1, dims=-2) - image,
+    )
 
 
 def _extended_shape(height: int, width: int, kh: int, kw: int) -> tuple[int, int]:
@@ -399,11 +424,144 @@ def richardson_lucy(
     return restored.squeeze(0) if squeeze else restored
 
 
+def _shrink(values: Tensor, lam: float, p: float, steps: int = 3) -> Tensor:
+    """``argmin_w 0.5 (w - v)^2 + lam |w|^p`` elementwise, ``0 < p <= 1``.
+
+    ``p = 1`` is soft thresholding; below 1, the generalised shrinkage of Zuo, Meng, Zhang, Feng
+    and Zhang (ICCV 2013): zero under the threshold ``tau``, else a few fixed-point steps
+    ``t <- |v| - lam p t^(p - 1)`` from ``t = |v|``.
+    """
+    size = values.abs()
+    if p == 1.0:
+        return values.sign() * (size - lam).clamp_min(0.0)
+    base = 2 * lam * (1 - p)
+    tau = base ** (1 / (2 - p)) + lam * p * base ** ((p - 1) / (2 - p))
+    t = size
+    for _ in range(steps):
+        t = size - lam * p * t.clamp_min(1e-12) ** (p - 1)
+    return torch.where(size > tau, values.sign() * t, torch.zeros_like(values))
+
+
+def hyper_laplacian_deconvolve(
+    blurry: Tensor,
+    kernel: Tensor,
+    *,
+    weight: float = 5e-4,
+    alpha: float = 2 / 3,
+    boundary: str = "reflect",
+    clamp: bool = True,
+) -> Tensor:
+    """Deconvolution with a hyper-Laplacian gradient prior (Krishnan and Fergus, NIPS 2009).
+
+    The minimiser of ``0.5 ||kernel * x - blurry||^2 + weight * sum |grad x|^alpha``: natural
+    images' gradients are heavy-tailed (``alpha`` about 2/3), so strong edges cost little and
+    the small oscillations that Wiener and Tikhonov leave around them (ringing) and noise cost a
+    lot. Half-quadratic splitting as in the paper: ``w`` stands for the gradients, with a penalty
+    ``beta / 2 ||w - grad x||^2`` whose ``beta`` grows from 1 to 256 by ``2 sqrt(2)``; each step
+    is an elementwise shrinkage of the gradients (:func:`_shrink`) and an FFT solve for ``x``.
+
+    Args:
+        blurry: ``(B, C, H, W)`` or ``(C, H, W)`` images.
+        kernel: ``(kh, kw)`` or ``(B, kh, kw)``, odd sides, positive sum (normally 1).
+        weight: the prior's weight, ``> 0``; the paper's ``1 / lambda``: ``5e-4`` is its
+            ``lambda = 2000`` for images with about 1 % noise; more for noisier images.
+        alpha: the prior's exponent, in ``(0, 1]`` (1: total variation).
+        boundary: ``"reflect"`` (no ringing from the borders) or ``"periodic"``.
+        clamp: clip the result to [0, 1].
+
+    Returns:
+        The restored images, same shape, dtype and device as ``blurry``.
+
+    Shape:
+        - blurry: ``(B, C, H, W)`` or ``(C, H, W)``
+        - kernel: ``(kh, kw)``, ``(1, kh, kw)`` or ``(B, kh, kw)``
+        - output: same as ``blurry``
+
+    Example:
+        >>> from deblurgan.blur import blur_image
+        >>> sharp = torch.zeros(1, 1, 24, 24)
+        >>> sharp[..., 8:16, 6:18] = 1.0
+        >>> kernel = torch.zeros(7, 7)
+        >>> kernel[3] = 1 / 7  # a 7 px horizontal streak
+        >>> blurry = blur_image(sharp, kernel)
+        >>> restored = hyper_laplacian_deconvolve(blurry, kernel, weight=1e-4)
+        >>> [round(float((image - sharp).abs().mean()), 3) for image in (blurry, restored)]
+        [0.048, 0.008]
+    """
+    strength = _check_number("weight", weight, minimum=0.0, strict=True)
+    p = _check_number("alpha", alpha, minimum=0.0, strict=True)
+    if p > 1:
+        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
+    if boundary not in _BOUNDARIES:
+        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
+    images, kernels, squeeze = _prepare(blurry, kernel)
+    h, w = images.shape[-2:]
+    if boundary == "periodic":
+        shape = (h, w)
+        extended = images
+    else:
+        shape = _extended_shape(h, w, *kernels.shape[-2:])
+        extended = extend_periodic(images, band=(shape[0] - h, shape[1] - w))
+    otf = kernel_otf(kernels, shape)
+    dx, dy = _diff_otfs(shape, otf.real)
+    data = otf.conj() * torch.fft.rfft2(extended)
+    power = otf.real.square() + otf.imag.square()
+    smooth = dx.abs().square() + dy.abs().square()
+    latent = extended
+    beta = 1.0
+    while beta <= 256.0:
+        gx, gy = _gradients(latent)
+        wx, wy = _shrink(gx, 1 / beta, p), _shrink(gy, 1 / beta, p)
+        numerator = data + strength * beta * (
+            dx.conj() * torch.fft.rfft2(wx) + dy.conj() * torch.fft.rfft2(wy)
+        )
+        latent = torch.fft.irfft2(numerator / (power + strength * beta * smooth), s=shape)
+        beta *= 2 * math.sqrt(2)
+    restored = latent[..., :h, :w]
+    if clamp:
+        restored = restored.clamp(0.0, 1.0)
+    restored = restored.to(blurry.dtype)
+    return restored.squeeze(0) if squeeze else restored
+
+
 #: Method name (as the CLI spells it) -> function ``(blurry, kernel, **options) -> restored``.
 DECONV_METHODS: Mapping[str, Callable[..., Tensor]] = MappingProxyType(
     {
         "wiener": wiener_deconvolve,
         "tikhonov": tikhonov_deconvolve,
         "richardson_lucy": richardson_lucy,
+        "hyper_laplacian": hyper_laplacian_deconvolve,
     }
 )
+
+#: The options each method takes, beside ``boundary`` and ``clamp``.
+DECONV_OPTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "wiener": ("nsr",),
+        "tikhonov": ("weight",),
+        "richardson_lucy": ("iterations",),
+        "hyper_laplacian": ("weight", "alpha"),
+    }
+)
+
+
+def method_options(name: str, **given: object) -> dict[str, object]:
+    """The options of method ``name``: each one ``given`` (not ``None``), else its default.
+
+    Options the method does not take are ignored, so one set of command-line values serves
+    every method, and the defaults stay those of the functions.
+
+    Example:
+        >>> method_options("tikhonov", nsr=0.1, weight=None)
+        {'weight': 0.01}
+        >>> method_options("hyper_laplacian", weight=1e-3)
+        {'weight': 0.001, 'alpha': 0.6666666666666666}
+    """
+    if name not in DECONV_METHODS:
+        raise ValueError(f"unknown deconvolution {name!r}; valid: {', '.join(DECONV_METHODS)}")
+    parameters = inspect.signature(DECONV_METHODS[name]).parameters
+    options: dict[str, object] = {}
+    for key in DECONV_OPTIONS[name]:
+        value = given.get(key)
+        options[key] = parameters[key].default if value is None else value
+    return options

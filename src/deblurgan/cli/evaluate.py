@@ -178,8 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     methods.add_argument(
         "--weight",
         type=positive_float,
-        default=1e-2,
-        help="tikhonov: Laplacian weight (default: %(default)g)",
+        help="tikhonov: Laplacian weight (default: 1e-2); hyper_laplacian: the gradient prior's "
+        "weight (default: 5e-4)",
     )
     methods.add_argument(
         "--iterations",

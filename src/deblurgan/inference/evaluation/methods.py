@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from deblurgan.blur.deconv import DECONV_METHODS
+from deblurgan.blur.deconv import DECONV_METHODS, method_options
 from deblurgan.inference.deblurrer import Deblurrer, resolve_device
 from deblurgan.models.complexity import count_macs, generator_macs
 from deblurgan.models.generator import arch_name, arch_spec, size_multiple
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: Non-blind deconvolutions that need each item's true kernel.
-CLASSICAL_METHODS = ("wiener", "tikhonov", "richardson_lucy")
+CLASSICAL_METHODS = tuple(DECONV_METHODS)
 #: The methods that are not networks: the blurry input itself, the classical deconvolutions, and
 #: blind deconvolution (the kernel estimated from each image, then Wiener).
 BASELINE_METHODS = ("identity", *CLASSICAL_METHODS, "blind")
@@ -106,9 +106,9 @@ def identity_method() -> Method:
 def classical_method(
     name: str,
     *,
-    nsr: float = 1e-2,
-    weight: float = 1e-2,
-    iterations: int = 30,
+    nsr: float | None = None,
+    weight: float | None = None,
+    iterations: int | None = None,
     boundary: str = "reflect",
     device: str | torch.device = "cpu",
 ) -> Method:
@@ -118,9 +118,9 @@ def classical_method(
     clipped to [0, 1].
 
     Args:
-        name: ``"wiener"``, ``"tikhonov"`` or ``"richardson_lucy"``.
-        nsr: Wiener's noise-to-signal ratio.
-        weight: Tikhonov's Laplacian weight.
+        name: ``"wiener"``, ``"tikhonov"``, ``"richardson_lucy"`` or ``"hyper_laplacian"``.
+        nsr: Wiener's noise-to-signal ratio (``None``: the function's default, as below).
+        weight: Tikhonov's Laplacian weight, or the hyper-Laplacian prior's.
         iterations: Richardson-Lucy's iterations.
         boundary: ``"reflect"`` (smooth periodic extension) or ``"periodic"``.
         device: where it runs.
@@ -140,12 +140,7 @@ def classical_method(
         raise ValueError(
             f"unknown classical method {name!r}; valid: {', '.join(CLASSICAL_METHODS)}"
         )
-    all_options: dict[str, dict[str, Any]] = {
-        "wiener": {"nsr": float(nsr)},
-        "tikhonov": {"weight": float(weight)},
-        "richardson_lucy": {"iterations": int(iterations)},
-    }
-    options = all_options[name]
+    options = method_options(name, nsr=nsr, weight=weight, iterations=iterations)
     deconvolve = DECONV_METHODS[name]
     resolved = resolve_device(device)
 
@@ -216,9 +211,9 @@ def blind_method(
 def baseline_method(
     name: str,
     *,
-    nsr: float = 1e-2,
-    weight: float = 1e-2,
-    iterations: int = 30,
+    nsr: float | None = None,
+    weight: float | None = None,
+    iterations: int | None = None,
     kernel_size: int | None = None,
     blind_nsr: float | None = None,
     device: str | torch.device = "cpu",
