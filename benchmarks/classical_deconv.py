@@ -1,4 +1,5 @@
-"""PSNR/SSIM of classical deconvolution (Wiener, Tikhonov, Richardson-Lucy) with known kernels.
+"""PSNR/SSIM of classical deconvolution (Wiener, Tikhonov, Richardson-Lucy, hyper-Laplacian)
+with known kernels.
 
 For each noise level it prints the PSNR/SSIM of the blurred input (the baseline) and of each
 method, each method's gain over the input, and the time per image. By default the pairs are made
@@ -31,17 +32,22 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from deblurgan.blur import BLUR_SAMPLERS, DECONV_METHODS, add_gaussian_noise, blur_image
-from deblurgan.cli.deconv import read_kernel
 from deblurgan.data import find_pairs
-from deblurgan.io import IMAGE_EXTENSIONS, read_image, write_image
+from deblurgan.io import IMAGE_EXTENSIONS, read_image, read_kernel, write_image
 from deblurgan.metrics import psnr, ssim
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
-PARAMETER = {"wiener": "nsr", "tikhonov": "weight", "richardson_lucy": "iterations"}
+PARAMETER = {
+    "wiener": "nsr",
+    "tikhonov": "weight",
+    "richardson_lucy": "iterations",
+    "hyper_laplacian": "weight",
+}
 GRID: dict[str, list[Any]] = {
     "wiener": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
     "tikhonov": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
     "richardson_lucy": [5, 10, 20, 30, 50, 100],
+    "hyper_laplacian": [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3],
 }
 
 
@@ -211,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nsr", type=float, default=1e-2, help="Wiener (default: the CLI's)")
     parser.add_argument("--weight", type=float, default=1e-2, help="Tikhonov (default: the CLI's)")
     parser.add_argument("--iterations", type=int, default=30, help="Richardson-Lucy")
+    parser.add_argument(
+        "--hl-weight", type=float, default=5e-4, help="hyper-Laplacian (default: the CLI's)"
+    )
     parser.add_argument("--tune", action="store_true", help="add the best setting of a grid")
     parser.add_argument("--save-data", type=Path, help="write the generated pairs here and stop")
     parser.add_argument("--threads", type=int, default=1)
@@ -233,7 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         save_pairs(pairs, args.save_data)
         print(f"wrote {len(pairs)} pairs to {args.save_data}")
         return 0
-    settings = {"wiener": args.nsr, "tikhonov": args.weight, "richardson_lucy": args.iterations}
+    settings = {
+        "wiener": args.nsr,
+        "tikhonov": args.weight,
+        "richardson_lucy": args.iterations,
+        "hyper_laplacian": args.hl_weight,
+    }
     rows = evaluate(pairs, settings, tune=args.tune)
     print(
         f"classical deconvolution: {source}; mean over images, torch {torch.__version__}, "
