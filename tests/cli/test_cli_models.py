@@ -14,6 +14,7 @@ from deblurgan.models import GENERATORS
 from deblurgan.models.complexity import generator_macs
 
 
+@pytest.mark.slow  # every generator's MACs at paper size: 11 to 14 s
 def test_models_json_has_paper_size_macs_and_known_weights(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -65,6 +66,7 @@ def test_models_rejects_a_bad_size(capsys: pytest.CaptureFixture[str]) -> None:
     assert "WIDTHxHEIGHT" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # every generator's MACs at paper size: 11 to 14 s
 def test_models_table_survives_a_generator_that_cannot_be_counted(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

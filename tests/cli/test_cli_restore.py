@@ -317,6 +317,7 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "deblur models" in out and "--tile-size" in out
 
 
+@pytest.mark.slow  # counts the MACs of every generator at paper size: about 18 s
 def test_models_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models"]) == 0
     table = capsys.readouterr().out

@@ -60,7 +60,13 @@ def _compose(name: str, overrides: list[str]) -> dict[str, Any]:
     return container
 
 
-@pytest.mark.parametrize("name", PRESETS)
+# lpips_diffaug's step builds VGG16 LPIPS and takes about 35 s on 2 cores: the slow tier (CI).
+SLOW_PRESETS = {"lpips_diffaug"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_PRESETS else n for n in PRESETS]
+)
 def test_preset_trains_one_step_at_tiny_width(
     name: str, big_photo_dir: Path, tmp_path: Path
 ) -> None:
