@@ -214,6 +214,29 @@ def _extended_shape(height: int, width: int, kh: int, kw: int) -> tuple[int, int
     )
 
 
+def _check_boundary(boundary: str) -> None:
+    if boundary not in _BOUNDARIES:
+        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
+
+
+def _extend(images: Tensor, kernels: Tensor, boundary: str) -> tuple[Tensor, tuple[int, int]]:
+    """The images as the FFT sees them (periodic, or smoothly extended) and that grid's shape."""
+    h, w = images.shape[-2:]
+    if boundary == "periodic":
+        return images, (h, w)
+    shape = _extended_shape(h, w, *kernels.shape[-2:])
+    return extend_periodic(images, band=(shape[0] - h, shape[1] - w)), shape
+
+
+def _finish(restored: Tensor, blurry: Tensor, *, clamp: bool, squeeze: bool) -> Tensor:
+    """Crop the extension off, clip, and return in ``blurry``'s dtype and layout."""
+    restored = restored[..., : blurry.shape[-2], : blurry.shape[-1]]
+    if clamp:
+        restored = restored.clamp(0.0, 1.0)
+    restored = restored.to(blurry.dtype)
+    return restored.squeeze(0) if squeeze else restored
+
+
 def _filter(
     blurry: Tensor,
     kernel: Tensor,
@@ -223,24 +246,13 @@ def _filter(
     clamp: bool,
 ) -> Tensor:
     """``conj(K) Y / (|K|^2 + R)`` with ``R = regulariser(shape, like)`` on the rfft grid."""
-    if boundary not in _BOUNDARIES:
-        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
+    _check_boundary(boundary)
     images, kernels, squeeze = _prepare(blurry, kernel)
-    h, w = images.shape[-2:]
-    if boundary == "periodic":
-        shape = (h, w)
-        extended = images
-    else:
-        shape = _extended_shape(h, w, *kernels.shape[-2:])
-        extended = extend_periodic(images, band=(shape[0] - h, shape[1] - w))
+    extended, shape = _extend(images, kernels, boundary)
     otf = kernel_otf(kernels, shape)
     denominator = otf.real.square() + otf.imag.square() + regulariser(shape, otf.real)
     spectrum = torch.fft.rfft2(extended) * otf.conj() / denominator
-    restored = torch.fft.irfft2(spectrum, s=shape)[..., :h, :w]
-    if clamp:
-        restored = restored.clamp(0.0, 1.0)
-    restored = restored.to(blurry.dtype)
-    return restored.squeeze(0) if squeeze else restored
+    return _finish(torch.fft.irfft2(spectrum, s=shape), blurry, clamp=clamp, squeeze=squeeze)
 
 
 def wiener_deconvolve(
@@ -393,21 +405,14 @@ def richardson_lucy(
         >>> bool(torch.allclose(richardson_lucy(blurry, delta, iterations=5), blurry, atol=1e-6))
         True
     """
-    if boundary not in _BOUNDARIES:
-        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
+    _check_boundary(boundary)
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
     floor = _check_number("eps", eps, minimum=0.0, strict=True)
     images, kernels, squeeze = _prepare(blurry, kernel)
     if (kernels < 0).any():
         raise ValueError("Richardson-Lucy needs a non-negative kernel")
-    h, w = images.shape[-2:]
-    observed = images.clamp_min(0.0)
-    if boundary == "periodic":
-        shape = (h, w)
-    else:
-        shape = _extended_shape(h, w, *kernels.shape[-2:])
-        observed = extend_periodic(observed, band=(shape[0] - h, shape[1] - w))
+    observed, shape = _extend(images.clamp_min(0.0), kernels, boundary)
     otf = kernel_otf(kernels, shape)
     adjoint = otf.conj() / kernels.sum(dim=(-2, -1)).view(-1, 1, 1, 1)  # flipped kernel / sum
     estimate = observed
@@ -417,11 +422,7 @@ def richardson_lucy(
         correction = torch.fft.irfft2(torch.fft.rfft2(ratio) * adjoint, s=shape)
         # Round-off can dip a hair below zero; the exact iteration never does.
         estimate = (estimate * correction).clamp_min(0.0)
-    restored = estimate[..., :h, :w]
-    if clamp:
-        restored = restored.clamp(0.0, 1.0)
-    restored = restored.to(blurry.dtype)
-    return restored.squeeze(0) if squeeze else restored
+    return _finish(estimate, blurry, clamp=clamp, squeeze=squeeze)
 
 
 def _shrink(values: Tensor, lam: float, p: float, steps: int = 3) -> Tensor:
@@ -492,16 +493,9 @@ def hyper_laplacian_deconvolve(
     p = _check_number("alpha", alpha, minimum=0.0, strict=True)
     if p > 1:
         raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-    if boundary not in _BOUNDARIES:
-        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
+    _check_boundary(boundary)
     images, kernels, squeeze = _prepare(blurry, kernel)
-    h, w = images.shape[-2:]
-    if boundary == "periodic":
-        shape = (h, w)
-        extended = images
-    else:
-        shape = _extended_shape(h, w, *kernels.shape[-2:])
-        extended = extend_periodic(images, band=(shape[0] - h, shape[1] - w))
+    extended, shape = _extend(images, kernels, boundary)
     otf = kernel_otf(kernels, shape)
     dx, dy = _diff_otfs(shape, otf.real)
     data = otf.conj() * torch.fft.rfft2(extended)
@@ -517,11 +511,7 @@ def hyper_laplacian_deconvolve(
         )
         latent = torch.fft.irfft2(numerator / (power + strength * beta * smooth), s=shape)
         beta *= 2 * math.sqrt(2)
-    restored = latent[..., :h, :w]
-    if clamp:
-        restored = restored.clamp(0.0, 1.0)
-    restored = restored.to(blurry.dtype)
-    return restored.squeeze(0) if squeeze else restored
+    return _finish(latent, blurry, clamp=clamp, squeeze=squeeze)
 
 
 #: Method name (as the CLI spells it) -> function ``(blurry, kernel, **options) -> restored``.
