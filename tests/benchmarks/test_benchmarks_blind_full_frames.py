@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -11,16 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from script_loader import load_script
+
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "blind_full_frames.py"
 
 
 def _load() -> ModuleType:
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("blind_full_frames", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(SCRIPT.parent))  # it imports validation_views beside it
+    return load_script(SCRIPT, "blind_full_frames")
 
 
 script = _load()

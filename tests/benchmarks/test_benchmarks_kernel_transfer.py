@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
@@ -12,15 +11,13 @@ import torch
 from PIL import Image
 
 from deblurgan.models import build_generator, save_generator
+from script_loader import load_script
 
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "kernel_transfer.py"
 
 
 def test_prints_the_six_ways_per_kernel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("kernel_transfer", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script(SCRIPT, "kernel_transfer")
     rng = np.random.default_rng(0)
     root = tmp_path / "lai"
     for folder in ("kernels", "sharp", "blur"):

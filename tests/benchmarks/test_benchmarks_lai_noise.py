@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import torch
 from PIL import Image
 
 from deblurgan.blur import blur_image
+from script_loader import load_script
 
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "lai_noise.py"
 
@@ -38,10 +38,7 @@ def _lai(root: Path, noise: float) -> None:
 
 
 def _run(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
-    spec = importlib.util.spec_from_file_location("lai_noise", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script(SCRIPT, "lai_noise")
     out = tmp_path / f"{root.name}.json"
     assert script.main(["--root", str(root), "--json", str(out)]) == 0
     assert "8-bit rounding alone: 0.00113" in capsys.readouterr().out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -10,16 +9,13 @@ from types import ModuleType
 import pytest
 
 from deblurgan.models import build_generator, load_generator, save_generator
+from script_loader import load_script
 
 BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tlc_effect", BENCHMARKS / "tlc_effect.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCHMARKS / "tlc_effect.py", "tlc_effect")
 
 
 def _tiny(name: str, **kwargs: object) -> object:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import doctest
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -15,17 +13,13 @@ import torch
 from PIL import Image
 
 from deblurgan.metrics import colour_shift
+from script_loader import load_script
 
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "validation_views.py"
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("validation_views", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "validation_views")
 
 
 vv = _load()

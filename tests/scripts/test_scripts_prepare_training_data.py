@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -12,16 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from script_loader import load_script
+
 SCRIPT = Path(__file__).parents[2] / "scripts" / "prepare_training_data.py"
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("prepare_training_data", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "prepare_training_data")
 
 
 ptd = _load()

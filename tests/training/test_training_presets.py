@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,11 @@ from PIL import Image
 
 from deblurgan.training import fit
 from deblurgan.training.cli import CONFIG_DIR, train_main
+from script_loader import load_script
 
 
 def _tiny_settings() -> dict[str, dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location(
-        "tiny_settings", Path(__file__).parents[1] / "models" / "tiny_settings.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(Path(__file__).parents[1] / "models" / "tiny_settings.py", "tiny_settings")
     return module.TINY
 
 

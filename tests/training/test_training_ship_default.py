@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
@@ -11,16 +10,13 @@ import torch
 
 from deblurgan.models import load_generator, save_generator
 from deblurgan.models.weights import build_generator
+from script_loader import load_script
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "ship_default.py"
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ship_default", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "ship_default")
 
 
 @pytest.mark.parametrize(("choice", "expected"), [("off", False), ("on", True), ("run", True)])
