@@ -6,6 +6,7 @@ import doctest
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -147,14 +148,21 @@ def test_the_lai_oracle_deconvolves_with_each_pairs_true_kernel(
         image = torch.from_numpy(sharp).permute(2, 0, 1)[None].double() / 255
         out = blur_image(image, k / k.sum())[0].permute(1, 2, 0).numpy()
         _save(blurry, np.round(out * 255).astype(np.uint8))
-    out = tmp_path / "views.json"
-    argv = ["--views", "lai", "--lai", str(root), "--baseline", "none", "--json", str(out)]
-    assert vv.main([*argv, "--lai-oracle", "1e-4"]) == 0
-    assert "wiener" in capsys.readouterr().out
-    summary = json.loads(out.read_text())["views"]["lai"]["summary"]
+    summary = _lai_summary(root, tmp_path, capsys, "--lai-oracle", "1e-4", printed="wiener")
     assert set(summary) == {"identity", "wiener", "default"}
     assert summary["wiener"]["count"] == 2
     assert summary["wiener"]["psnr"] > summary["identity"]["psnr"] + 3
+
+
+def _lai_summary(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture, *extra: str, printed: str
+) -> dict[str, Any]:
+    """Run the Lai view on ``root`` with ``extra`` options; check ``printed`` is in its table."""
+    out = tmp_path / "views.json"
+    argv = ["--views", "lai", "--lai", str(root), "--baseline", "none", "--json", str(out)]
+    assert vv.main([*argv, *extra]) == 0
+    assert printed in capsys.readouterr().out
+    return json.loads(out.read_text())["views"]["lai"]["summary"]
 
 
 def test_lai_blind_estimates_each_pairs_kernel(
@@ -169,11 +177,7 @@ def test_lai_blind_estimates_each_pairs_kernel(
     for key, folder in (("sharp", "sharp"), ("blurry", "blur")):
         image = shaken_photo[key][0].permute(1, 2, 0).numpy()
         _save(root / folder / "p0_kernel_01.png", np.round(image * 255).astype(np.uint8))
-    out = tmp_path / "views.json"
-    argv = ["--views", "lai", "--lai", str(root), "--baseline", "none", "--json", str(out)]
-    assert vv.main([*argv, "--lai-blind", "25"]) == 0
-    assert "blind" in capsys.readouterr().out
-    summary = json.loads(out.read_text())["views"]["lai"]["summary"]
+    summary = _lai_summary(root, tmp_path, capsys, "--lai-blind", "25", printed="blind")
     assert set(summary) == {"identity", "blind", "default"}
     assert summary["blind"]["psnr"] > summary["identity"]["psnr"] + 5
 
