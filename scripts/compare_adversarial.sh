@@ -49,6 +49,11 @@ STAGE=${STAGE:-5}
 FROM=${FROM:-runs/default_v$((STAGE + 1))/checkpoints/last.ckpt}  # stage N's run: default_v<N+1>
 OUT=${OUT:-runs/adv_compare_s${STAGE}_w$ADV_WEIGHT}
 START=$OUT/start.safetensors
+if [[ ! -f "$START" && ! -f "$FROM" ]]; then
+  echo "compare_adversarial: error: $FROM: no such checkpoint; train stage $STAGE first" \
+    "(STAGE=$STAGE bash scripts/train_default.sh, or the chain: make train-default)" >&2
+  exit 1
+fi
 mkdir -p "$OUT"
 if [[ ! -f "$START" ]]; then
   .venv/bin/python - "$FROM" "$START" <<'EOF'
