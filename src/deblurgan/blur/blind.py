@@ -35,9 +35,8 @@ from torch import Tensor
 from deblurgan.blur.checks import as_batch
 from deblurgan.blur.deconv import (
     _diff_otfs,
-    _extended_shape,
+    _extend,
     _gradients,
-    extend_periodic,
     kernel_otf,
     wiener_deconvolve,
 )
@@ -356,8 +355,7 @@ def estimate_kernel(
             kernel = _resize_kernel(kernel, size)
         shape = (max(round(h * factor), 2 * size), max(round(w * factor), 2 * size))
         scaled = _resize(image, shape)
-        ext = _extended_shape(*shape, size, size)
-        extended = extend_periodic(scaled, band=(ext[0] - shape[0], ext[1] - shape[1]))
+        extended, ext = _extend(scaled, (size, size))
         # Gradients inside the photo only (no wrap-around), zero-padded to the FFT size.
         pad = (0, ext[1] - shape[1] + 1, 0, ext[0] - shape[0] + 1)
         blurry_grads = tuple(F.pad(g[..., :-1, :-1], pad)[0, 0] for g in _gradients(scaled))

@@ -219,12 +219,17 @@ def _check_boundary(boundary: str) -> None:
         raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
 
 
-def _extend(images: Tensor, kernels: Tensor, boundary: str) -> tuple[Tensor, tuple[int, int]]:
-    """The images as the FFT sees them (periodic, or smoothly extended) and that grid's shape."""
+def _extend(
+    images: Tensor, kernel_size: tuple[int, ...], boundary: str = "reflect"
+) -> tuple[Tensor, tuple[int, int]]:
+    """The images as the FFT sees them (periodic, or smoothly extended) and that grid's shape.
+
+    ``kernel_size`` is the ``(kh, kw)`` support the extension's band must hold.
+    """
     h, w = images.shape[-2:]
     if boundary == "periodic":
         return images, (h, w)
-    shape = _extended_shape(h, w, *kernels.shape[-2:])
+    shape = _extended_shape(h, w, kernel_size[0], kernel_size[1])
     return extend_periodic(images, band=(shape[0] - h, shape[1] - w)), shape
 
 
@@ -248,7 +253,7 @@ def _filter(
     """``conj(K) Y / (|K|^2 + R)`` with ``R = regulariser(shape, like)`` on the rfft grid."""
     _check_boundary(boundary)
     images, kernels, squeeze = _prepare(blurry, kernel)
-    extended, shape = _extend(images, kernels, boundary)
+    extended, shape = _extend(images, kernels.shape[-2:], boundary)
     otf = kernel_otf(kernels, shape)
     denominator = otf.real.square() + otf.imag.square() + regulariser(shape, otf.real)
     spectrum = torch.fft.rfft2(extended) * otf.conj() / denominator
@@ -412,7 +417,7 @@ def richardson_lucy(
     images, kernels, squeeze = _prepare(blurry, kernel)
     if (kernels < 0).any():
         raise ValueError("Richardson-Lucy needs a non-negative kernel")
-    observed, shape = _extend(images.clamp_min(0.0), kernels, boundary)
+    observed, shape = _extend(images.clamp_min(0.0), kernels.shape[-2:], boundary)
     otf = kernel_otf(kernels, shape)
     adjoint = otf.conj() / kernels.sum(dim=(-2, -1)).view(-1, 1, 1, 1)  # flipped kernel / sum
     estimate = observed
@@ -495,7 +500,7 @@ def hyper_laplacian_deconvolve(
         raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
     _check_boundary(boundary)
     images, kernels, squeeze = _prepare(blurry, kernel)
-    extended, shape = _extend(images, kernels, boundary)
+    extended, shape = _extend(images, kernels.shape[-2:], boundary)
     otf = kernel_otf(kernels, shape)
     dx, dy = _diff_otfs(shape, otf.real)
     data = otf.conj() * torch.fft.rfft2(extended)
