@@ -140,3 +140,19 @@ def test_one_stage_needs_the_previous_one(repo: Path) -> None:
     (call,) = _calls(repo)
     assert call["run_dir"] == "runs/burst" and call["resume"] == "start.ckpt"
     assert (repo / "runs" / "burst" / "checkpoints" / "last.ckpt").read_text() == "4000"
+
+
+def test_stage_7_continues_stage_5_outside_the_chain(repo: Path) -> None:
+    assert _run(repo).returncode == 0
+    assert _run(repo, "--next").stdout.strip() == "done"  # stage 7 is not part of the chain
+    longer = _run(repo, STAGE="7")
+    assert longer.returncode == 0, longer.stderr
+    call = _calls(repo)[-1]
+    assert call["run_dir"] == "runs/default_v8"
+    assert call["init_weights"] == "runs/default_v6/checkpoints/last.ckpt"
+    assert call["trainer.max_steps"] == "20000" and call["trainer.val_every"] == "2000"
+    assert "trainer.stop_at" not in call
+    # stage 5's data: the mild sizes and the light noise
+    assert call["data.degradation.size_median"] == "0.015625"
+    assert call["data.degradation.shot_noise"] == "[1e-6,3e-4]"
+    assert _run(repo, "--next", STAGE="7").stdout.split() == ["7", "runs/default_v8"]
