@@ -77,7 +77,7 @@ chromium:
 pytest: $(VENV)/.dev weights chromium
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
-## make bench: the speed benchmark of the shipped model against fpn_mobilenet and resnet
+## make bench: the speed benchmark of the shipped model and nafnet against fpn_mobilenet and resnet
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/inference_speed.py
 

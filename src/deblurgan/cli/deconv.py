@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--blind",
         action="store_true",
         help="estimate each image's kernel from the image (uniform blur: camera shake without "
-        "rotation or moving objects; 10 to 30 s per photo of up to a megapixel on 2 cores)",
+        "rotation or moving objects; 10 to 20 s per photo of up to a megapixel on 2 cores)",
     )
     parser.add_argument(
         "--kernel-size",
