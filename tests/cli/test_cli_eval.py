@@ -431,11 +431,14 @@ def test_synthetic_data_goes_through_the_realistic_pipeline(
     assert main([*argv, "--json", str(summary)]) == 0
     out = capsys.readouterr().out
     assert "blur size" in out and "identity psnr" in out
+    assert "\nmotion " in out and "\naveraging " in out  # the other two splits' tables
     record = json.loads(summary.read_text())
     protocol = record["protocol"]["dataset"]
     assert protocol["degradation"]["name"] == "realistic" and protocol["items"] == 5
     assert protocol["degradation"]["frame_width"] == 1280 and protocol["crop_size"] == 32
     assert sum(group["items"] for group in record["by_blur_size"].values()) == 5
+    for split in ("by_motion", "by_averaging"):
+        assert sum(group["items"] for group in record[split].values()) == 5
     # Classical methods need the true kernel: only the known-kernel protocol has one.
     assert main([*argv, "--method", "wiener"]) == 2
     assert "--degradation kernel" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from deblurgan.inference import (
     identity_method,
     load_eval_dataset,
 )
-from deblurgan.inference.evaluation import BLUR_SIZE_BINS, baseline_method
+from deblurgan.inference.evaluation import BLUR_SIZE_BINS, DEGRADATION_COLUMNS, baseline_method
 from deblurgan.io import read_kernel, write_image
 from deblurgan.models import build_generator
 from deblurgan.models.complexity import count_macs
@@ -330,6 +331,59 @@ def test_realistic_synthetic_results_carry_their_scores_by_blur_size(tmp_path: P
     items = [data[i] for i in range(len(data))]  # the same pairs, without their parameters
     pairs_only = evaluate([identity_method()], items, metrics=["psnr"])
     assert pairs_only.by_blur_size is None and "by_blur_size" not in pairs_only.as_dict()
+
+
+def test_synthetic_results_split_by_motion_and_averaging_and_carry_each_items_parameters(
+    tmp_path: Path,
+) -> None:
+    for index, photo in enumerate(_photos(48, 48)):
+        write_image(tmp_path / f"{index}.png", photo)
+    data = load_eval_dataset(tmp_path, format="synthetic", crop_size=24, length=12)
+    result = evaluate([identity_method()], data, metrics=["psnr"])
+    params = data.item_params
+    assert len(params) == 12
+    kinds = {"camera shake" if p["kind"] == "shake" else "camera path" for p in params.values()}
+    assert len(kinds) == 2 and {p["averaging"] for p in params.values()} == {"linear", "gamma"}
+
+    def expected(label_of: Callable[[dict], str]) -> dict[str, float]:
+        labels = {name: label_of(p) for name, p in params.items()}
+        return {
+            label: float(
+                np.mean([r.scores["psnr"] for r in result.rows if labels[r.name] == label])
+            )
+            for label in set(labels.values())
+        }
+
+    def motion(p: dict) -> str:
+        if p["kind"] == "shake":
+            return "camera shake"
+        return "camera path + objects" if p["moving_objects"] else "camera path"
+
+    averaging = {"linear": "linear light", "gamma": "gamma space"}
+    for groups, label_of in (
+        (result.by_motion, motion),
+        (result.by_averaging, lambda p: averaging[p["averaging"]]),
+    ):
+        assert groups is not None and sum(g["items"] for g in groups.values()) == 12
+        means = {label: g["methods"]["identity"]["psnr"] for label, g in groups.items()}
+        assert means == pytest.approx(expected(label_of))
+    assert list(result.by_averaging or {}) == ["linear light", "gamma space"]  # in that order
+    assert list(result.as_dict())[-3:] == ["by_motion", "by_averaging", "by_blur_size"]
+    # the per-image CSV carries each item's parameters, after the scores and costs
+    rows = list(csv.DictReader(result.csv_text().splitlines()))
+    assert list(rows[0])[-len(DEGRADATION_COLUMNS) :] == list(DEGRADATION_COLUMNS)
+    for row in rows:
+        item = params[row["name"]]
+        assert row["kind"] == item["kind"] and row["averaging"] == item["averaging"]
+        assert float(row["blur_px"]) == item["blur_px"]  # repr: exact
+        assert row["jpeg_quality"] == (
+            "" if item["jpeg_quality"] is None else str(item["jpeg_quality"])
+        )
+        assert row["moving_objects"] == str(item.get("moving_objects", ""))
+    # pairs without parameters: no groups, no parameter columns
+    pairs_only = evaluate([identity_method()], [data[i] for i in range(2)], metrics=["psnr"])
+    assert pairs_only.by_motion is None and pairs_only.by_averaging is None
+    assert "kind" not in pairs_only.csv_text().splitlines()[0].split(",")
 
 
 def _bin(params: dict[str, float]) -> str:

@@ -473,9 +473,14 @@ def _run(
     print(format_table(result))
     if any(result.summaries[m.name].count for m in methods):
         print("* best mean of each metric column")
-    if result.by_blur_size is not None:
-        print()
-        print(format_groups(result.by_blur_size, result.metric_names, title="blur size"))
+    for groups, title in (
+        (result.by_blur_size, "blur size"),
+        (result.by_motion, "motion"),
+        (result.by_averaging, "averaging"),
+    ):
+        if groups is not None:
+            print()
+            print(format_groups(groups, result.metric_names, title=title))
     sys.stdout.flush()
     try:
         if csv_path is not None:

@@ -14,7 +14,10 @@ each costs:
   ``i % n`` at scale 1 (no rescaling, no flips), a crop (default 256 px) seeded by
   ``(seed, i)``, every crop taken as part of a 1280 px wide frame; the result splits the scores
   by blur size too (:attr:`EvaluationResult.by_blur_size`: :func:`group_scores` with
-  :func:`blur_size_groups`, in :data:`BLUR_SIZE_BINS`). The known-kernel protocol
+  :func:`blur_size_groups`, in :data:`BLUR_SIZE_BINS`), by kind of motion
+  (:attr:`~EvaluationResult.by_motion`) and by averaging domain
+  (:attr:`~EvaluationResult.by_averaging`), and the per-image CSV carries each item's
+  degradation parameters (:data:`DEGRADATION_COLUMNS`). The known-kernel protocol
   (``kernels=True`` or a ``sampler``) blurs the crops by uniform kernels instead, without
   noise, for the classical methods. Kernels come from that synthetic dataset
   (``return_kernel=True``) or from ``<pair folder>/kernel/<stem>.png`` next to ``blur/`` and
@@ -77,10 +80,14 @@ from deblurgan.inference.evaluation.datasets import (
 )
 from deblurgan.inference.evaluation.groups import (
     BLUR_SIZE_BINS,
+    averaging_groups,
     blur_size_groups,
     format_groups,
     group_scores,
+    motion_groups,
+    scores_by_averaging,
     scores_by_blur_size,
+    scores_by_motion,
 )
 from deblurgan.inference.evaluation.loop import EvalSettings, evaluate
 from deblurgan.inference.evaluation.methods import (
@@ -94,6 +101,7 @@ from deblurgan.inference.evaluation.methods import (
 )
 from deblurgan.inference.evaluation.results import (
     COST_KEYS,
+    DEGRADATION_COLUMNS,
     EvaluationResult,
     ImageResult,
     MethodSummary,
@@ -107,6 +115,7 @@ __all__ = [
     "BLUR_SIZE_BINS",
     "CLASSICAL_METHODS",
     "COST_KEYS",
+    "DEGRADATION_COLUMNS",
     "KERNEL_DIR",
     "SHIFT_CONVENTION",
     "EvalDataset",
@@ -118,6 +127,7 @@ __all__ = [
     "MethodSummary",
     "align_by_shift",
     "atomic_write_text",
+    "averaging_groups",
     "baseline_method",
     "blur_size_groups",
     "classical_method",
@@ -129,5 +139,8 @@ __all__ = [
     "identity_method",
     "load_eval_dataset",
     "load_lpips_network",
+    "motion_groups",
+    "scores_by_averaging",
     "scores_by_blur_size",
+    "scores_by_motion",
 ]

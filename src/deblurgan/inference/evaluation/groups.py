@@ -1,8 +1,9 @@
-"""Scores by group of images: the blur-size bins of the realistic synthetic protocol.
+"""Scores by group of images: blur size, kind of motion and averaging domain of synthetic items.
 
 Part of the evaluation protocol of :mod:`deblurgan.inference.evaluation`: :func:`group_scores`
-with :func:`blur_size_groups` splits the scores of an evaluation by blur size, and
-:func:`format_groups` shows them as ``deblur eval`` prints them.
+with :func:`blur_size_groups` (or :func:`motion_groups`, :func:`averaging_groups`) splits the
+scores of an evaluation of realistic synthetic data, and :func:`format_groups` shows them as
+``deblur eval`` prints them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ from deblurgan.inference.evaluation.results import (
 
 __all__ = [
     "BLUR_SIZE_BINS",
+    "averaging_groups",
     "blur_size_groups",
     "format_groups",
     "group_scores",
+    "motion_groups",
+    "scores_by_averaging",
     "scores_by_blur_size",
+    "scores_by_motion",
 ]
 
 #: Blur-size bins of the realistic synthetic protocol: ``(low, high, label)``, pixels of the
@@ -55,6 +60,28 @@ def blur_size_groups(
                 groups[name] = label
                 break
     return groups
+
+
+#: Labels of :func:`motion_groups` and :func:`averaging_groups`, in the order they are shown.
+MOTION_LABELS = ("camera path", "camera path + objects", "camera shake")
+AVERAGING_LABELS = ("linear light", "gamma space")
+
+
+def motion_groups(dataset: EvalDataset) -> dict[str, str]:
+    """Item name -> kind of motion: a camera path without or with moving objects, or shake."""
+    groups: dict[str, str] = {}
+    for name, params in dataset.item_params.items():
+        if params["kind"] == "shake":
+            groups[name] = MOTION_LABELS[2]
+        else:
+            groups[name] = MOTION_LABELS[1 if params.get("moving_objects") else 0]
+    return groups
+
+
+def averaging_groups(dataset: EvalDataset) -> dict[str, str]:
+    """Item name -> where its sub-frames were averaged: linear light or gamma (sRGB) space."""
+    label = {"linear": AVERAGING_LABELS[0], "gamma": AVERAGING_LABELS[1]}
+    return {name: label[params["averaging"]] for name, params in dataset.item_params.items()}
 
 
 def group_scores(
@@ -104,6 +131,26 @@ def scores_by_blur_size(
         return None
     bins = [label for _, _, label in BLUR_SIZE_BINS]
     return group_scores(result, blur_size_groups(dataset), order=bins)
+
+
+def scores_by_motion(
+    result: EvaluationResult, dataset: EvalDataset
+) -> dict[str, dict[str, Any]] | None:
+    """:func:`group_scores` by :func:`motion_groups`, for realistic synthetic data; else
+    ``None``."""
+    if not dataset.item_params:
+        return None
+    return group_scores(result, motion_groups(dataset), order=MOTION_LABELS)
+
+
+def scores_by_averaging(
+    result: EvaluationResult, dataset: EvalDataset
+) -> dict[str, dict[str, Any]] | None:
+    """:func:`group_scores` by :func:`averaging_groups`, for realistic synthetic data; else
+    ``None``."""
+    if not dataset.item_params:
+        return None
+    return group_scores(result, averaging_groups(dataset), order=AVERAGING_LABELS)
 
 
 def format_groups(groups: dict[str, Any], metric_names: list[str], *, title: str) -> str:

@@ -16,7 +16,11 @@ import torch
 
 from deblurgan.inference.evaluation.alignment import SHIFT_CONVENTION, align_by_shift
 from deblurgan.inference.evaluation.datasets import EvalDataset, EvalItem
-from deblurgan.inference.evaluation.groups import scores_by_blur_size
+from deblurgan.inference.evaluation.groups import (
+    scores_by_averaging,
+    scores_by_blur_size,
+    scores_by_motion,
+)
 from deblurgan.inference.evaluation.methods import Method, method_gmacs
 from deblurgan.inference.evaluation.resources import MemoryProbe, timed_restore
 from deblurgan.inference.evaluation.results import EvaluationResult, ImageResult, summarise
@@ -197,6 +201,9 @@ def evaluate(
     result.protocol["dataset"]["scored"] = scored_items
     if isinstance(dataset, EvalDataset):
         result.by_blur_size = scores_by_blur_size(result, dataset)
+        result.by_motion = scores_by_motion(result, dataset)
+        result.by_averaging = scores_by_averaging(result, dataset)
+        result.item_params = dict(dataset.item_params)
     return result
 
 

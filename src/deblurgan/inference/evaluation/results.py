@@ -26,6 +26,7 @@ from deblurgan.metrics import METRICS
 
 __all__ = [
     "COST_KEYS",
+    "DEGRADATION_COLUMNS",
     "EvaluationResult",
     "ImageResult",
     "MethodSummary",
@@ -38,6 +39,23 @@ __all__ = [
 
 #: The cost entries of a method summary, after the metric means.
 COST_KEYS = ("params", "gmacs", "latency_ms", "peak_memory_mb")
+
+#: The degradation parameters of a realistic synthetic item (``RealisticDegradation.draw`` and
+#: its renderer) that the per-image CSV carries, last, so that scores can be split any way:
+#: motion kind, streak at the centre (px in the 1280 px frame), in-plane rotation and zoom of a
+#: camera path, its moving objects, averaging domain, highlight gain, noise, JPEG quality.
+DEGRADATION_COLUMNS = (
+    "kind",
+    "blur_px",
+    "rotation_deg",
+    "zoom",
+    "moving_objects",
+    "averaging",
+    "highlight_gain",
+    "shot_noise",
+    "read_noise",
+    "jpeg_quality",
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,11 @@ class EvaluationResult:
         notes: remarks on the protocol (metrics skipped on small images, ...).
         by_blur_size: the mean scores per blur-size bin (:func:`~deblurgan.inference.evaluation.
             groups.group_scores`) of realistic synthetic data, else ``None``.
+        by_motion: the same by kind of motion (camera path, with moving objects or not, or
+            camera shake), else ``None``.
+        by_averaging: the same by averaging domain (linear light or gamma space), else ``None``.
+        item_params: item name -> its degradation parameters (realistic synthetic data; the
+            CSV's :data:`DEGRADATION_COLUMNS`), else empty.
     """
 
     protocol: dict[str, Any]
@@ -134,6 +157,9 @@ class EvaluationResult:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     by_blur_size: dict[str, dict[str, Any]] | None = None
+    by_motion: dict[str, dict[str, Any]] | None = None
+    by_averaging: dict[str, dict[str, Any]] | None = None
+    item_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def best(self, metric: str) -> str | None:
         """The method with the best mean ``metric`` (by its direction), or ``None``."""
@@ -146,8 +172,9 @@ class EvaluationResult:
         return (max if higher else min)(scored, key=lambda pair: pair[0])[1]
 
     def csv_columns(self) -> list[str]:
-        """The per-image CSV header."""
+        """The per-image CSV header (the degradation's columns last, for synthetic data)."""
         shift = ["shift_dy", "shift_dx"] if self.protocol.get("shift") else []
+        degradation = list(DEGRADATION_COLUMNS) if self.item_params else []
         return [
             "method",
             "name",
@@ -158,6 +185,7 @@ class EvaluationResult:
             "latency_ms",
             "peak_memory_mb",
             "gmacs",
+            *degradation,
         ]
 
     def csv_text(self) -> str:
@@ -181,20 +209,30 @@ class EvaluationResult:
             for metric in self.metric_names:
                 value = row.scores.get(metric)
                 record[metric] = "" if value is None else repr(value)
+            if self.item_params:
+                params = self.item_params.get(row.name, {})
+                for key in DEGRADATION_COLUMNS:
+                    value = params.get(key)
+                    record[key] = (
+                        ""
+                        if value is None
+                        else (repr(value) if isinstance(value, float) else value)
+                    )
             writer.writerow(record)
         return buffer.getvalue()
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON summary: ``{"protocol", "methods": {name: {metric: mean, ...}}, ...}``, and
-        ``"by_blur_size"`` last when there is one."""
+        ``"by_motion"``, ``"by_averaging"`` and ``"by_blur_size"`` last when there are."""
         out = {
             "protocol": self.protocol,
             "methods": {name: s.as_dict() for name, s in self.summaries.items()},
             "skipped": list(self.skipped),
             "notes": list(self.notes),
         }
-        if self.by_blur_size is not None:
-            out["by_blur_size"] = self.by_blur_size
+        for key in ("by_motion", "by_averaging", "by_blur_size"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
