@@ -7,13 +7,17 @@ Runs, in one process, one after the other:
    with the blurry input and the previous default measured in the same run (``--previous``:
    ``benchmarks/baselines/default_v1.safetensors``, which ``scripts/ship_default.py`` keeps when
    it replaces the shipped weights; until then, for a candidate ``-m``, the shipped default);
-2. ``deblur bench`` at 1280x720 on 2 CPU threads, eager PyTorch: the model, the previous default
+2. ``benchmarks/synthetic_components.py`` on the same held-out photos: the synthetic gain of the
+   model and of the previous default taken apart (the pipeline's mix, without boosted
+   highlights, and clean blur; by averaging domain), so the card can say how much of the gain
+   is deblurring and how much denoising;
+3. ``deblur bench`` at 1280x720 on 2 CPU threads, eager PyTorch: the model, the previous default
    and ``fpn_mobilenet`` at DeblurGAN-v2's width, each in its own subprocess; the ratios are to
    ``fpn_mobilenet``.
 
     python benchmarks/model_card.py                       # the shipped default
     python benchmarks/model_card.py -m runs/default_v5/checkpoints/last.ckpt --runs 3  # a candidate
-    python benchmarks/model_card.py --views lai --no-speed
+    python benchmarks/model_card.py --views lai --no-components --no-speed
 
 Needs ``make data`` (the test photos), ``make weights`` (LPIPS, MAXIM-3S) and, for view (c), the
 MAXIM outputs (computed on the first run and cached; ``validation_views.py --fill-cache``).
@@ -40,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", default="synthetic,lai,real", help="as validation_views.py")
     parser.add_argument("--json", type=Path, help="validation_views.py's figures, as JSON")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per model (5)")
+    parser.add_argument("--no-components", action="store_true", help="skip step 2")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed")
     args = parser.parse_args(argv)
     previous: str | None = args.previous
@@ -60,8 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     import validation_views  # beside this script, as benchmarks/tlc_effect.py imports it
 
     status = validation_views.main(views)
-    if status or args.no_speed:
+    if status:
         return int(status)
+    if not args.no_components and "synthetic" in args.views.split(","):
+        import synthetic_components
+
+        print("\nwhat the synthetic gain is made of (synthetic_components.py)", flush=True)
+        photos = validation_views.REPO / "data" / "train_photos" / "test"  # the view's items
+        status = synthetic_components.main([args.model, *old[1:], "--photos", str(photos)])
+        if status:
+            return int(status)
+    if args.no_speed:
+        return 0
     from deblurgan.cli.bench import bench_main
 
     print("\nspeed at 1280x720, 2 CPU threads, eager PyTorch (deblur bench)", flush=True)

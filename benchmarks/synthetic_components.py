@@ -17,7 +17,7 @@ The items are drawn from the same seeds in all three, so the blur of item ``i`` 
 only what the three settings change differs (the draws of the settings they turn off still
 happen; the seeded stream is unchanged).
 
-    python benchmarks/synthetic_components.py runs/default_v6/checkpoints/last.ckpt
+    python benchmarks/synthetic_components.py default runs/default_v6/checkpoints/last.ckpt
     python benchmarks/synthetic_components.py default --photos data/train_photos/val --items 96
 """
 
@@ -39,10 +39,16 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 
 def measure(
-    model: str, photos: Path, *, items: int, crop_size: int, seed: int, threads: int
-) -> dict[str, dict[str, dict[str, float]]]:
-    """``{setting: {group: {"items", "input", "model", "gain"}}}``, groups the averaging
-    domains and ``all``."""
+    models: list[str],
+    photos: Path,
+    *,
+    items: int | None,
+    crop_size: int,
+    seed: int,
+    threads: int,
+) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """``{model: {setting: {group: {"items", "input", "model", "gain"}}}}``; groups: the
+    averaging domains and ``all``. The models are scored on the same items in one pass."""
     import torch
 
     from deblurgan.blur.realistic import RealisticDegradation
@@ -55,8 +61,14 @@ def measure(
     from deblurgan.inference.evaluation import scores_by_averaging
 
     torch.set_num_threads(threads)
-    method = generator_method(model, device="cpu")
-    out: dict[str, dict[str, dict[str, float]]] = {}
+    methods = [generator_method(model, device="cpu") for model in models]
+    names = [method.name for method in methods]
+    if len(set(names)) < len(names):  # two files of the same name: number them
+        methods = [
+            generator_method(model, name=f"{i + 1}:{name}", device="cpu")
+            for i, (model, name) in enumerate(zip(models, names, strict=True))
+        ]
+    out: dict[str, dict[str, dict[str, dict[str, float]]]] = {model: {} for model in models}
     for setting, changes in SETTINGS.items():
         data = load_eval_dataset(
             photos,
@@ -66,22 +78,23 @@ def measure(
             length=items,
             degradation=RealisticDegradation(**changes),
         )
-        result = evaluate([identity_method(), method], data, metrics=["psnr"])
+        result = evaluate([identity_method(), *methods], data, metrics=["psnr"])
         groups = dict(scores_by_averaging(result, data) or {})
         groups["all"] = {
             "items": len(data),
             "methods": {name: s.scores for name, s in result.summaries.items()},
         }
-        out[setting] = {}
-        for label, group in groups.items():
-            blurry = group["methods"]["identity"]["psnr"]
-            restored = group["methods"][method.name]["psnr"]
-            out[setting][label] = {
-                "items": group["items"],
-                "input": blurry,
-                "model": restored,
-                "gain": restored - blurry,
-            }
+        for model, method in zip(models, methods, strict=True):
+            row = out[model].setdefault(setting, {})
+            for label, group in groups.items():
+                blurry = group["methods"]["identity"]["psnr"]
+                restored = group["methods"][method.name]["psnr"]
+                row[label] = {
+                    "items": group["items"],
+                    "input": blurry,
+                    "model": restored,
+                    "gain": restored - blurry,
+                }
     return out
 
 
@@ -104,9 +117,13 @@ def format_table(figures: dict[str, dict[str, dict[str, float]]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", help="a model name, generator file or training checkpoint")
+    parser.add_argument(
+        "models", nargs="+", help="model names, generator files or training checkpoints"
+    )
     parser.add_argument("--photos", type=Path, default=PHOTOS, help="sharp photos (val split)")
-    parser.add_argument("--items", type=int, default=96, help="synthetic items (96)")
+    parser.add_argument(
+        "--items", type=int, help="synthetic items (default: one per photo, as deblur eval)"
+    )
     parser.add_argument("--crop-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -119,15 +136,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     figures = measure(
-        args.model,
+        args.models,
         args.photos,
         items=args.items,
         crop_size=args.crop_size,
         seed=args.seed,
         threads=args.threads,
     )
-    print(f"{args.model}: PSNR gain over the blurry input, {args.items} items of {args.photos}")
-    print(format_table(figures))
+    items = next(iter(next(iter(figures.values())).values()))["all"]["items"]
+    print(f"PSNR gain over the blurry input, {int(items)} items of {args.photos}")
+    for model, table in figures.items():
+        print(f"\n{model}")
+        print(format_table(table))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0

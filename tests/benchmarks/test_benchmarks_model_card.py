@@ -33,8 +33,10 @@ def test_views_then_speed_against_the_previous_default(
     previous = tmp_path / "old.safetensors"
     previous.write_bytes(b"x")
     calls: list[tuple[str, list[str]]] = []
-    views = SimpleNamespace(main=lambda argv: calls.append(("views", argv)) or 0)
+    views = SimpleNamespace(main=lambda argv: calls.append(("views", argv)) or 0, REPO=tmp_path)
     monkeypatch.setitem(sys.modules, "validation_views", views)
+    components = SimpleNamespace(main=lambda argv: calls.append(("components", argv)) or 0)
+    monkeypatch.setitem(sys.modules, "synthetic_components", components)
     import deblurgan.cli.bench as bench
 
     monkeypatch.setattr(bench, "bench_main", lambda argv: calls.append(("bench", argv)) or 0)
@@ -43,7 +45,12 @@ def test_views_then_speed_against_the_previous_default(
         "views",
         ["-m", "m.ckpt", "--baseline", str(previous), "--views", "synthetic,lai,real"],
     )
-    kind, argv = calls[1]
+    # the synthetic gain taken apart, for both models, on the synthetic view's photos
+    assert calls[1] == (
+        "components",
+        ["m.ckpt", str(previous), "--photos", str(tmp_path / "data" / "train_photos" / "test")],
+    )
+    kind, argv = calls[2]
     assert kind == "bench" and argv[:6] == [
         "-m",
         "m.ckpt",
@@ -55,13 +62,21 @@ def test_views_then_speed_against_the_previous_default(
     assert argv[argv.index("--size") + 1] == "1280x720" and argv[argv.index("--runs") + 1] == "2"
     calls.clear()
     assert script.main(["--previous", str(previous), "--no-speed"]) == 0
+    assert [kind for kind, _ in calls] == ["views", "components"]
+    calls.clear()
+    assert script.main(["--previous", str(previous), "--no-speed", "--no-components"]) == 0
+    assert [kind for kind, _ in calls] == ["views"]
+    calls.clear()  # without the synthetic view, no components either
+    assert script.main(["--previous", str(previous), "--views", "lai", "--no-speed"]) == 0
     assert [kind for kind, _ in calls] == ["views"]
     calls.clear()  # no previous default kept yet: the views and the speed go without one
     monkeypatch.setattr(script, "PREVIOUS", tmp_path / "never_kept.safetensors")
     assert script.main([]) == 0
     assert calls[0][1][:4] == ["-m", "default", "--baseline", "none"]
-    assert calls[1][1][:4] == ["-m", "default", "-m", "fpn_mobilenet"]
+    assert calls[1] == ("components", ["default", "--photos", calls[1][1][-1]])
+    assert calls[2][1][:4] == ["-m", "default", "-m", "fpn_mobilenet"]
     calls.clear()  # ... and a candidate is measured against the shipped default
     assert script.main(["-m", "run.ckpt"]) == 0
     assert calls[0][1][:4] == ["-m", "run.ckpt", "--baseline", "default"]
-    assert calls[1][1][:6] == ["-m", "run.ckpt", "-m", "default", "-m", "fpn_mobilenet"]
+    assert calls[1][1][:2] == ["run.ckpt", "default"]
+    assert calls[2][1][:6] == ["-m", "run.ckpt", "-m", "default", "-m", "fpn_mobilenet"]

@@ -33,23 +33,32 @@ def test_three_settings_by_averaging_domain(
     script = load_script(SCRIPT, "synthetic_components")
     photos = _photos(tmp_path / "photos")
     torch.manual_seed(0)
-    model = save_generator(
-        build_generator({"name": "resnet", "width": 4, "n_blocks": 1}), tmp_path / "m.safetensors"
-    )
+    models = [
+        str(save_generator(build_generator({"name": "resnet", "width": 4, "n_blocks": 1}), path))
+        for path in (tmp_path / "a.safetensors", tmp_path / "b.safetensors")
+    ]
     out = tmp_path / "f.json"
-    args = [str(model), "--photos", str(photos), "--items", "6", "--crop-size", "48"]
+    args = [*models, "--photos", str(photos), "--items", "6", "--crop-size", "48"]
     assert script.main([*args, "--json", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[1].split()[:2] == ["setting", "all"]
-    assert [line.split()[0] for line in printed[2:]] == ["pipeline", "no", "clean"]
+    for model in models:  # a table per model: its name, the header, three settings
+        at = printed.index(model)
+        assert printed[at + 1].split()[:2] == ["setting", "all"]
+        assert [line.split()[0] for line in printed[at + 2 : at + 5]] == ["pipeline", "no", "clean"]
     figures = json.loads(out.read_text())
-    assert list(figures) == ["pipeline", "no highlights", "clean"]
-    for row in figures.values():
-        assert row["all"]["items"] == 6
-        domains = [g for g in row if g != "all"]
-        assert sum(row[g]["items"] for g in domains) == 6
-        for entry in row.values():
-            assert entry["gain"] == pytest.approx(entry["model"] - entry["input"])
+    assert list(figures) == models
+    for table in figures.values():
+        assert list(table) == ["pipeline", "no highlights", "clean"]
+        for row in table.values():
+            assert row["all"]["items"] == 6
+            domains = [g for g in row if g != "all"]
+            assert sum(row[g]["items"] for g in domains) == 6
+            for entry in row.values():
+                assert entry["gain"] == pytest.approx(entry["model"] - entry["input"])
+    first, second = figures.values()  # the same items for both models: the same inputs
+    for setting in first:
+        assert first[setting]["all"]["input"] == second[setting]["all"]["input"]
+    assert first["pipeline"]["all"]["model"] != second["pipeline"]["all"]["model"]
     # The settings change only what they turn off: the same blur per item, a cleaner input.
     params = []
     for changes in script.SETTINGS.values():
@@ -66,7 +75,7 @@ def test_three_settings_by_averaging_domain(
         same = {(p[name]["kind"], p[name]["blur_px"], p[name]["averaging"]) for p in params}
         assert len(same) == 1
     assert {p["jpeg_quality"] for p in params[2].values()} == {None}
-    assert figures["clean"]["all"]["input"] > figures["pipeline"]["all"]["input"]
+    assert first["clean"]["all"]["input"] > first["pipeline"]["all"]["input"]
 
 
 def test_a_missing_photo_folder_is_one_line(
