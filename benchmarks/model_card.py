@@ -16,7 +16,8 @@ Runs, in one process, one after the other:
    ``fpn_mobilenet``.
 
     python benchmarks/model_card.py                       # the shipped default
-    python benchmarks/model_card.py -m runs/default_v5/checkpoints/last.ckpt --runs 3  # a candidate
+    python benchmarks/model_card.py -m runs/default_v6/checkpoints/last.ckpt --runs 3  # a candidate
+    python benchmarks/model_card.py --markdown card/   # and the tables as Markdown in card/
     python benchmarks/model_card.py --views lai --no-components --no-speed
 
 Needs ``make data`` (the test photos), ``make weights`` (LPIPS, MAXIM-3S) and, for view (c), the
@@ -43,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--views", default="synthetic,lai,real", help="as validation_views.py")
     parser.add_argument("--json", type=Path, help="validation_views.py's figures, as JSON")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="DIR",
+        help="write the tables as Markdown, for the card: DIR/views.md and DIR/components.md",
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed runs per model (5)")
     parser.add_argument("--no-components", action="store_true", help="skip step 2")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed")
@@ -62,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = "none" if previous is None else previous
     views = ["-m", args.model, "--baseline", baseline, "--views", args.views]
     views += ["--json", str(args.json)] if args.json else []
+    views += ["--markdown", str(args.markdown / "views.md")] if args.markdown else []
     import validation_views  # beside this script, as benchmarks/tlc_effect.py imports it
 
     status = validation_views.main(views)
@@ -72,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\nwhat the synthetic gain is made of (synthetic_components.py)", flush=True)
         photos = validation_views.REPO / "data" / "train_photos" / "test"  # the view's items
-        status = synthetic_components.main([args.model, *old[1:], "--photos", str(photos)])
+        components = [args.model, *old[1:], "--photos", str(photos)]
+        components += ["--markdown", str(args.markdown / "components.md")] if args.markdown else []
+        status = synthetic_components.main(components)
         if status:
             return int(status)
     if args.no_speed:

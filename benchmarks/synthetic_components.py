@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))  # validation_views, beside this script
 PHOTOS = REPO / "data" / "train_photos" / "val"
 SETTINGS: dict[str, dict[str, Any]] = {
     "pipeline": {},
@@ -98,21 +99,21 @@ def measure(
     return out
 
 
-def format_table(figures: dict[str, dict[str, dict[str, float]]]) -> str:
+def format_table(figures: dict[str, dict[str, float]], *, markdown: bool = False) -> str:
     """One row per setting: the gain (dB) for all items and by averaging domain."""
+    from validation_views import render_table
+
     groups = ["all", "linear light", "gamma space"]
-    lines = [f"{'setting':<15}" + "".join(f"{g + ' gain':>20}" for g in groups)]
+    rows = []
     for setting, row in figures.items():
-        cells = []
+        cells = [setting]
         for group in groups:
             entry = row.get(group)
             cells.append(
-                f"{'-':>20}"
-                if entry is None
-                else f"{entry['gain']:>+12.2f} ({int(entry['items'])} it.)"
+                "-" if entry is None else f"{entry['gain']:+.2f} ({int(entry['items'])} items)"
             )
-        lines.append(f"{setting:<15}" + "".join(cells))
-    return "\n".join(lines)
+        rows.append(cells)
+    return render_table(["setting", *(f"{g} gain" for g in groups)], rows, markdown=markdown)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
+    parser.add_argument("--markdown", type=Path, help="write the tables as Markdown")
     args = parser.parse_args(argv)
     if not args.photos.is_dir():
         print(
@@ -150,6 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(table))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.markdown:
+        from deblurgan.io import atomic_write_text
+
+        tables = [
+            f"**{model}**\n\n{format_table(t, markdown=True)}" for model, t in figures.items()
+        ]
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.markdown, "\n\n".join(tables) + "\n")
     return 0
 
 

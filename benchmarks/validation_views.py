@@ -282,8 +282,10 @@ def format_view(
     labels: dict[str, str],
     baseline: str | None,
     seconds: float | None = None,
+    markdown: bool = False,
 ) -> str:
-    """A compact table: each method's count and metrics, its gain over the input and baseline.
+    """A compact table: each method's count and metrics, its gain over the input and baseline
+    (``markdown``: the title in bold above a Markdown table, for a model card).
 
     ``summary`` maps a method to ``{metric: mean, "count": n}`` (``deblur eval --json``); the
     blurry input is the method ``identity``.
@@ -319,16 +321,42 @@ def format_view(
             same = method in ("identity", baseline)
             cells.append(_gain("psnr", scores.get("psnr"), base, same))
         rows.append(cells)
+    if markdown:
+        return f"**{head}**\n\n{render_table(headers, rows, markdown=True)}"
+    return f"{head}\n{render_table(headers, rows)}"
+
+
+def render_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, markdown: bool = False
+) -> str:
+    """Columns padded to their widest cell and indented by two spaces, or a Markdown table.
+
+    Example:
+        >>> print(render_table(["a", "bb"], [["1", "+0.5"]]))
+          a  bb
+          1  +0.5
+        >>> print(render_table(["a", "bb"], [["1", "+0.5"]], markdown=True))
+        | a | bb |
+        |---|---|
+        | 1 | +0.5 |
+    """
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = [
+    return "\n".join(
         "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
         for r in [headers, *rows]
-    ]
-    return "\n".join([head, *lines])
+    )
 
 
 def format_groups(
-    title: str, groups: dict[str, dict[str, Any]], metric: str, labels: dict[str, str]
+    title: str,
+    groups: dict[str, dict[str, Any]],
+    metric: str,
+    labels: dict[str, str],
+    *,
+    markdown: bool = False,
 ) -> str:
     """Mean ``metric`` per group (rows) and method (columns), and each method's gain.
 
@@ -357,11 +385,7 @@ def format_groups(
             if method != "identity" and "identity" in methods:
                 cells.append(_gain(metric, value, reference, False))
         rows.append(cells)
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    return "\n".join(
-        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-        for r in [headers, *rows]
-    )
+    return render_table(headers, rows, markdown=markdown)
 
 
 def group_rows(
@@ -719,6 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default: 2)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, auto (default: cpu)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure here")
+    parser.add_argument(
+        "--markdown", type=Path, metavar="PATH", help="write the tables as Markdown (model cards)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show deblur eval's output")
     a = parser.add_argument_group("(a) synthetic")
     a.add_argument(
@@ -818,6 +845,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for m in everything
     }
     results: list[ViewResult] = []
+    sections: list[str] = []  # --markdown: each view's tables
     failed = False
     with tempfile.TemporaryDirectory(prefix="validation-views-") as temporary:
         for name in views:
@@ -828,31 +856,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             view = RUNNERS[name](args, everything, work)
             view.seconds = time.perf_counter() - started
             results.append(view)
-            print(
+            tables = [
                 format_view(
                     TITLES[name],
                     view.summary,
                     _metric_columns(view.summary),
                     labels=labels,
                     baseline=names.get(str(baseline)),
-                    seconds=view.seconds,
+                    seconds=None if markdown else view.seconds,
+                    markdown=markdown,
                 )
-            )
+                for markdown in (False, True)
+            ]
+            print(tables[0])
             shown = [
                 f"{k} {v}"
                 for k, v in view.settings.items()
                 if k not in ("protocol", "kernel_px") and v not in (None, [], "")
             ]
             print(f"    settings: {', '.join(shown)}")
+            section = [tables[1], f"Settings: {', '.join(shown)}."]
             if view.groups:
                 groups = dict(sorted(view.groups.items(), key=lambda kv: group_order(kv[0])))
                 print(format_groups(f"by {view.group_title}", groups, "psnr", labels))
+                section.append(
+                    format_groups(f"by {view.group_title}", groups, "psnr", labels, markdown=True)
+                )
+            sections.append("\n\n".join(section))
             for note in view.notes:
                 print(f"    note: {note}")
             if view.error:
                 failed = True
                 print(f"    error: {view.error}")
             print(flush=True)
+    if args.markdown is not None:
+        from deblurgan.io import atomic_write_text
+
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.markdown, "\n\n".join(sections) + "\n")
     if args.json is not None:
         payload = {
             "models": {names[m]: m for m in everything},

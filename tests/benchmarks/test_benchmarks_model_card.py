@@ -63,6 +63,11 @@ def test_views_then_speed_against_the_previous_default(
     calls.clear()
     assert script.main(["--previous", str(previous), "--no-speed"]) == 0
     assert [kind for kind, _ in calls] == ["views", "components"]
+    calls.clear()  # --markdown DIR: a file for the views, one for the components
+    card = ["--markdown", str(tmp_path / "card")]
+    assert script.main(["--previous", str(previous), "--no-speed", *card]) == 0
+    assert calls[0][1][-2:] == ["--markdown", str(tmp_path / "card" / "views.md")]
+    assert calls[1][1][-2:] == ["--markdown", str(tmp_path / "card" / "components.md")]
     calls.clear()
     assert script.main(["--previous", str(previous), "--no-speed", "--no-components"]) == 0
     assert [kind for kind, _ in calls] == ["views"]

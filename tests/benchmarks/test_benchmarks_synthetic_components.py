@@ -39,12 +39,22 @@ def test_three_settings_by_averaging_domain(
     ]
     out = tmp_path / "f.json"
     args = [*models, "--photos", str(photos), "--items", "6", "--crop-size", "48"]
-    assert script.main([*args, "--json", str(out)]) == 0
+    card = tmp_path / "card.md"
+    assert script.main([*args, "--json", str(out), "--markdown", str(card)]) == 0
     printed = capsys.readouterr().out.splitlines()
+    markdown = card.read_text().splitlines()
+    assert markdown[0] == f"**{models[0]}**"
+    assert markdown[2] == "| setting | all gain | linear light gain | gamma space gain |"
+    assert [line.split(" | ")[0] for line in markdown[4:7]] == [
+        "| pipeline",
+        "| no highlights",
+        "| clean",
+    ]
     for model in models:  # a table per model: its name, the header, three settings
         at = printed.index(model)
         assert printed[at + 1].split()[:2] == ["setting", "all"]
         assert [line.split()[0] for line in printed[at + 2 : at + 5]] == ["pipeline", "no", "clean"]
+        assert "items)" in printed[at + 2]
     figures = json.loads(out.read_text())
     assert list(figures) == models
     for table in figures.values():

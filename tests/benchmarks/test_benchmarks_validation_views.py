@@ -105,6 +105,13 @@ def test_format_view_shows_gains_over_input_and_baseline() -> None:
     alone = vv.format_view("t", {k: summary[k] for k in ("identity", "default")}, ["psnr"],
                            labels={}, baseline="default", seconds=12.0)  # fmt: skip
     assert "vs default" not in alone and alone.startswith("t  [12 s]")
+    # the same table in Markdown, for a model card: the same cells, no timing
+    card = vv.format_view("t", summary, ["psnr", "ssim"], labels={}, baseline="default",
+                          seconds=12.0, markdown=True).splitlines()  # fmt: skip
+    assert card[0] == "**t  [12 s]**" and card[1] == ""
+    assert card[2] == "| method | n | psnr | ssim | psnr gain | ssim gain | psnr vs default |"
+    assert card[3] == "|---|---|---|---|---|---|---|"
+    assert card[6] == "| run | 3 | 22.00 | 0.6000 | +2.00 | +0.1000 | +1.50 |"
 
 
 def test_run_eval_reads_the_summary_and_rows_of_deblur_eval(tmp_path: Path) -> None:
@@ -125,10 +132,16 @@ def test_main_prints_the_lai_view_and_writes_json(
 ) -> None:
     root = _lai(tmp_path / "lai")
     out = tmp_path / "views.json"
+    card = tmp_path / "card" / "views.md"
     argv = ["--views", "lai", "--lai", str(root), "--baseline", "none", "--json", str(out)]
-    assert vv.main(argv) == 0
+    assert vv.main([*argv, "--markdown", str(card)]) == 0
     printed = capsys.readouterr().out
     assert "(b) Lai" in printed and "by kernel" in printed and "kernel_02 (7 px)" in printed
+    markdown = card.read_text()
+    assert markdown.startswith("**(b) Lai") and "[" not in markdown.splitlines()[0]  # no timing
+    assert "| method | n | psnr |" in markdown and "Settings: " in markdown
+    assert "| by kernel | n | blurry input | default | gain |" in markdown
+    assert "| kernel_02 (7 px) | 2 |" in markdown
     payload = json.loads(out.read_text())
     lai = payload["views"]["lai"]
     assert lai["settings"]["shift"] == 4 and set(lai["summary"]) == {"identity", "default"}
