@@ -9,7 +9,7 @@ scores of an evaluation of realistic synthetic data, and :func:`format_groups` s
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from deblurgan.inference.evaluation.datasets import EvalDataset
@@ -127,10 +127,8 @@ def scores_by_blur_size(
 ) -> dict[str, dict[str, Any]] | None:
     """:func:`group_scores` by :data:`BLUR_SIZE_BINS`, in the bins' order, for a dataset whose
     items carry their degradation parameters (realistic synthetic data); else ``None``."""
-    if not dataset.item_params:
-        return None
     bins = [label for _, _, label in BLUR_SIZE_BINS]
-    return group_scores(result, blur_size_groups(dataset), order=bins)
+    return _scores_by(result, dataset, blur_size_groups, bins)
 
 
 def scores_by_motion(
@@ -138,9 +136,7 @@ def scores_by_motion(
 ) -> dict[str, dict[str, Any]] | None:
     """:func:`group_scores` by :func:`motion_groups`, for realistic synthetic data; else
     ``None``."""
-    if not dataset.item_params:
-        return None
-    return group_scores(result, motion_groups(dataset), order=MOTION_LABELS)
+    return _scores_by(result, dataset, motion_groups, MOTION_LABELS)
 
 
 def scores_by_averaging(
@@ -148,9 +144,18 @@ def scores_by_averaging(
 ) -> dict[str, dict[str, Any]] | None:
     """:func:`group_scores` by :func:`averaging_groups`, for realistic synthetic data; else
     ``None``."""
-    if not dataset.item_params:
+    return _scores_by(result, dataset, averaging_groups, AVERAGING_LABELS)
+
+
+def _scores_by(
+    result: EvaluationResult,
+    dataset: EvalDataset,
+    groups_of: Callable[[EvalDataset], dict[str, str]],
+    order: Sequence[str],
+) -> dict[str, dict[str, Any]] | None:
+    if not dataset.item_params:  # not realistic synthetic data: no parameters to group by
         return None
-    return group_scores(result, averaging_groups(dataset), order=AVERAGING_LABELS)
+    return group_scores(result, groups_of(dataset), order=order)
 
 
 def format_groups(groups: dict[str, Any], metric_names: list[str], *, title: str) -> str:
