@@ -99,7 +99,7 @@ def measure(
     return out
 
 
-def format_table(figures: dict[str, dict[str, float]], *, markdown: bool = False) -> str:
+def format_table(figures: dict[str, dict[str, dict[str, float]]], *, markdown: bool = False) -> str:
     """One row per setting: the gain (dB) for all items and by averaging domain."""
     from validation_views import render_table
 
