@@ -882,12 +882,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 section.append(
                     format_groups(f"by {view.group_title}", groups, "psnr", labels, markdown=True)
                 )
-            sections.append("\n\n".join(section))
             for note in view.notes:
                 print(f"    note: {note}")
+                section.append(f"Note: {note}.")
             if view.error:
                 failed = True
                 print(f"    error: {view.error}")
+                section.append(f"**Error: {view.error}.**")
+            sections.append("\n\n".join(section))
             print(flush=True)
     if args.markdown is not None:
         from deblurgan.io import atomic_write_text
