@@ -53,6 +53,7 @@ def measure(
     import torch
 
     from deblurgan.blur.realistic import RealisticDegradation
+    from deblurgan.cli.shared import unique_names
     from deblurgan.inference import (
         evaluate,
         generator_method,
@@ -62,13 +63,10 @@ def measure(
     from deblurgan.inference.evaluation import scores_by_averaging
 
     torch.set_num_threads(threads)
-    methods = [generator_method(model, device="cpu") for model in models]
-    names = [method.name for method in methods]
-    if len(set(names)) < len(names):  # two files of the same name: number them
-        methods = [
-            generator_method(model, name=f"{i + 1}:{name}", device="cpu")
-            for i, (model, name) in enumerate(zip(models, names, strict=True))
-        ]
+    methods = [
+        generator_method(model, name=name, device="cpu")
+        for model, name in zip(models, unique_names(models), strict=True)
+    ]
     out: dict[str, dict[str, dict[str, dict[str, float]]]] = {model: {} for model in models}
     for setting, changes in SETTINGS.items():
         data = load_eval_dataset(
