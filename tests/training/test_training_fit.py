@@ -203,6 +203,46 @@ def test_init_weights_starts_the_generator_from_a_saved_one(tmp_path: Path, make
         fit(make_config(tmp_path / "e", init_weights=str(tmp_path / "missing.safetensors")))
 
 
+def test_backbone_weights_start_the_generators_backbone(tmp_path: Path, make_config) -> None:
+    import lightning as L
+
+    from deblurgan.models.backbones import EfficientNetLite
+
+    classifier = EfficientNetLite(width=0.25, depth=0.5)  # a file with a head and classifier
+    torch.nn.init.constant_(classifier._conv_stem.weight, 0.25)
+    weights = tmp_path / "effnet.pth"
+    torch.save(classifier.state_dict(), weights)
+
+    class AtStart(L.Callback):
+        def __init__(self) -> None:
+            self.state: dict[str, torch.Tensor] = {}
+
+        def on_train_start(self, trainer, module) -> None:  # type: ignore[no-untyped-def]
+            self.state = {k: v.clone() for k, v in module.generator.backbone.state_dict().items()}
+
+    generator = {
+        "name": "fpn_efficientnet_lite",
+        "width": 0.25,
+        "depth": 0.5,
+        "num_filters": 8,
+        "num_filters_fpn": 16,
+    }
+    at_start = AtStart()
+    cfg = make_config(
+        tmp_path / "a",
+        generator=generator,
+        trainer={"max_steps": 1},
+        data={"val": None},
+        backbone_weights=str(weights),
+    )
+    fit(cfg, callbacks=[at_start])
+    expected = classifier.state_dict()
+    assert at_start.state and all(torch.equal(v, expected[k]) for k, v in at_start.state.items())
+    resnet = {"name": "resnet", "width": 4, "n_blocks": 1}
+    with pytest.raises(ValueError, match="has no pretrained backbone to load"):
+        fit(make_config(tmp_path / "b", generator=resnet, backbone_weights=str(weights)))
+
+
 def test_content_only_training_takes_one_optimiser_step_per_batch(
     tmp_path: Path, make_config
 ) -> None:

@@ -66,6 +66,7 @@ PAPERS: dict[str, str] = {
     "fpn_mobilenet": "Kupyn et al. 2019 (DeblurGAN-v2)",
     "fpn_mobilenet_dsc": "Kupyn et al. 2019 (DeblurGAN-v2)",
     "fpn_inception": "Kupyn et al. 2019 (DeblurGAN-v2)",
+    "fpn_efficientnet_lite": "Kupyn et al. 2019 (DeblurGAN-v2 FPN); Tan and Le 2019 (backbone)",
     "mimo_unet": "Cho et al. 2021 (MIMO-UNet)",
     "mimo_unet_plus": "Cho et al. 2021 (MIMO-UNet+)",
     "mimo_unet_pure": "Cho et al. 2021 (MIMO-UNet, no FAM/SCM)",

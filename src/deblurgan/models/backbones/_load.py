@@ -17,10 +17,30 @@ __all__ = ["load_backbone_weights"]
 logger = logging.getLogger(__name__)
 
 
+def _fetched_file(source: str) -> Path | None:
+    """A name of :data:`~deblurgan.models.fetch.FETCHABLE_WEIGHTS` that is not a file here: its
+    fetched file (``FileNotFoundError`` naming the fetch command when it was never fetched)."""
+    from deblurgan.models.fetch import FETCHABLE_WEIGHTS, fetched_path
+
+    if source not in FETCHABLE_WEIGHTS or Path(source).exists():
+        return None
+    path = fetched_path(source)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{source}: these weights are not fetched yet: run 'deblur weights fetch {source}'"
+        )
+    return path
+
+
 def _read_state_dict(
     path_or_url: str | os.PathLike[str], sha256: str | None = None
 ) -> Mapping[str, Tensor]:
     source = os.fspath(path_or_url)
+    fetched = _fetched_file(source)
+    if fetched is not None:
+        if sha256 is not None:
+            raise ValueError("sha256 applies to a URL; fetched weights were checked when fetched")
+        path_or_url = source = str(fetched)
     if isinstance(path_or_url, str) and is_url(source):
         # Fetched once into the cache by the package's one downloader (keyed by the whole URL
         # and sha256, verified before it is cached); only reached when the caller passes a URL.
@@ -65,8 +85,9 @@ def load_backbone_weights(
     Args:
         module: the module to fill, e.g. a :class:`MobileNetV2` or a generator's ``backbone``.
         path_or_url: a local ``.pth``/``.pt`` (read with ``torch.load(weights_only=True)``) or
-            ``.safetensors`` file, or an https URL fetched once into the cache by
-            :func:`deblurgan.io.download.download` (keyed by the whole URL and ``sha256``).
+            ``.safetensors`` file, an https URL fetched once into the cache by
+            :func:`deblurgan.io.download.download` (keyed by the whole URL and ``sha256``), or
+            the name of weights ``deblur weights fetch`` has fetched (``"efficientnet_lite0"``).
         prefix: keep only file keys that start with it and strip it (``"features."`` to fill a
             bare ``features`` ``Sequential`` from a whole-network file).
         sha256: the expected sha256 of a URL's file.

