@@ -94,6 +94,8 @@ def test_same_padding_is_tensorflows() -> None:
     assert conv.pads(8, 10) == (1, 2, 1, 2)  # even sides: the odd pixel after
     assert conv.pads(7, 9) == (2, 2, 2, 2)
     assert SamePadConv2d(2, 2, 3).pads(5, 6) == (1, 1, 1, 1)  # stride 1: symmetric
+    # What a dynamic-shape export uses (test_inference_export.py exports the FPN generator).
+    assert conv.even_pads == conv.pads(8, 10) == conv.pads(64, 32)
     for h, w in ((8, 10), (7, 9)):
         x = torch.rand(1, 2, h, w)
         expected = F.conv2d(F.pad(x, conv.pads(h, w)), conv.weight, stride=2)

@@ -18,6 +18,7 @@ in [0, 1] normalised with mean and std 0.5, i.e. in [-1, 1].
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -66,6 +67,10 @@ class SamePadConv2d(nn.Conv2d):
 
     The output side is ``ceil(side / stride)``; the padding that needs is split with the odd
     pixel after (right and bottom), as TensorFlow does. Its state dict is a plain convolution's.
+    When the sides are symbolic (an ONNX or ``torch.export`` graph with dynamic height and
+    width) the padding of even sides is used, the only case inside the FPN generators, whose
+    inputs are multiples of 32; working it out from symbolic sides would make the exporter
+    carry every layer's size arithmetic.
 
     Example:
         >>> conv = SamePadConv2d(1, 1, 3, stride=2, bias=False)
@@ -74,6 +79,15 @@ class SamePadConv2d(nn.Conv2d):
         >>> conv(torch.rand(1, 1, 8, 9)).shape
         torch.Size([1, 1, 4, 5])
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An even side of at least the kernel's reach: the padding of every even side.
+        even = [
+            2 * k * s * d
+            for k, s, d in zip(self.kernel_size, self.stride, self.dilation, strict=True)
+        ]
+        self.even_pads = self.pads(even[0], even[1])
 
     def pads(self, height: int, width: int) -> tuple[int, int, int, int]:
         """The ``(left, right, top, bottom)`` padding of an input of that size."""
@@ -91,7 +105,11 @@ class SamePadConv2d(nn.Conv2d):
         return amounts[0], amounts[1], amounts[2], amounts[3]
 
     def forward(self, x: Tensor) -> Tensor:
-        pads = self.pads(x.shape[-2], x.shape[-1])
+        height, width = x.shape[-2], x.shape[-1]
+        if isinstance(height, int) and isinstance(width, int):
+            pads = self.pads(height, width)
+        else:  # symbolic sides (dynamic-shape export): even ones, see the class docstring
+            pads = self.even_pads
         if any(pads):
             x = F.pad(x, pads)
         return super().forward(x)
