@@ -18,11 +18,15 @@ logger = logging.getLogger(__name__)
 
 
 def _fetched_file(source: str) -> Path | None:
-    """A name of :data:`~deblurgan.models.fetch.FETCHABLE_WEIGHTS` that is not a file here: its
-    fetched file (``FileNotFoundError`` naming the fetch command when it was never fetched)."""
+    """The fetched file of a backbone's name in :data:`~deblurgan.models.fetch.FETCHABLE_WEIGHTS`
+    (one file, not a generator: ``efficientnet_lite0``) that is not a path here;
+    ``FileNotFoundError`` naming the fetch command when it was never fetched."""
     from deblurgan.models.fetch import FETCHABLE_WEIGHTS, fetched_path
 
-    if source not in FETCHABLE_WEIGHTS or Path(source).exists():
+    entry = FETCHABLE_WEIGHTS.get(source)
+    if entry is None or entry.generator is not None or len(entry.files) != 1:
+        return None
+    if Path(source).exists():
         return None
     path = fetched_path(source)
     if not path.is_file():
