@@ -309,6 +309,7 @@ class _FPNGenerator(nn.Module):
 
     size_multiple: int = 32
     fpn: nn.Module
+    _name: str  # the registered name, for the size error
 
     def _build_decoder(
         self, num_filters: int, num_filters_fpn: int, *, norm: str, separable: bool
@@ -322,13 +323,17 @@ class _FPNGenerator(nn.Module):
         self.smooth2 = _conv_norm_relu(f, f // 2, norm=norm, separable=separable)
         self.final = _conv3x3(f // 2, 3, bias=True, separable=separable)
 
-    def _check_size(self, blurry: Tensor, name: str) -> None:
+    def _check_size(self, blurry: Tensor) -> None:
         h, w = blurry.shape[-2:]
         if h % self.size_multiple or w % self.size_multiple:
             raise ValueError(
-                f"{name} needs height and width divisible by {self.size_multiple}, "
+                f"{self._name} needs height and width divisible by {self.size_multiple}, "
                 f"got {h}x{w}; pad the input first"
             )
+
+    def forward(self, blurry: Tensor) -> Tensor:
+        self._check_size(blurry)
+        return (self._restore(blurry * 2 - 1) + 1) / 2
 
     def _restore(self, x: Tensor) -> Tensor:
         """``x`` in [-1, 1] -> restored in [-1, 1]."""
@@ -368,6 +373,7 @@ class FPNMobileNetGenerator(_FPNGenerator):
         torch.Size([1, 3, 64, 96])
     """
 
+    _name = "fpn_mobilenet"
     _separable = False
     fpn: FPN
 
@@ -405,10 +411,6 @@ class FPNMobileNetGenerator(_FPNGenerator):
         """
         load_backbone_weights(self.fpn.features, path_or_url, prefix="features.")
 
-    def forward(self, blurry: Tensor) -> Tensor:
-        self._check_size(blurry, "fpn_mobilenet_dsc" if self._separable else "fpn_mobilenet")
-        return (self._restore(blurry * 2 - 1) + 1) / 2
-
 
 @GENERATORS.register("fpn_mobilenet_dsc")
 class FPNMobileNetDSCGenerator(FPNMobileNetGenerator):
@@ -428,6 +430,7 @@ class FPNMobileNetDSCGenerator(FPNMobileNetGenerator):
         torch.Size([1, 3, 64, 64])
     """
 
+    _name = "fpn_mobilenet_dsc"
     _separable = True
 
 
@@ -457,6 +460,7 @@ class FPNInceptionGenerator(_FPNGenerator):
         torch.Size([1, 3, 64, 96])
     """
 
+    _name = "fpn_inception"
     fpn: InceptionFPN
 
     def __init__(
@@ -493,7 +497,7 @@ class FPNInceptionGenerator(_FPNGenerator):
         load_backbone_weights(self.fpn.inception, path_or_url)
 
     def forward(self, blurry: Tensor) -> Tensor:
-        self._check_size(blurry, "fpn_inception")
+        self._check_size(blurry)
         h, w = blurry.shape[-2:]
         ph, pw = max(0, _INCEPTION_MIN_SIZE - h), max(0, _INCEPTION_MIN_SIZE - w)
         x = blurry * 2 - 1
@@ -534,6 +538,7 @@ class FPNEfficientNetLiteGenerator(_FPNGenerator):
         torch.Size([1, 3, 64, 96])
     """
 
+    _name = "fpn_efficientnet_lite"
     fpn: EfficientNetFPN
 
     def __init__(
@@ -572,7 +577,3 @@ class FPNEfficientNetLiteGenerator(_FPNGenerator):
                 URL; the head and classifier entries of the file are skipped.
         """
         load_backbone_weights(self.fpn.efficientnet, path_or_url)
-
-    def forward(self, blurry: Tensor) -> Tensor:
-        self._check_size(blurry, "fpn_efficientnet_lite")
-        return (self._restore(blurry * 2 - 1) + 1) / 2
