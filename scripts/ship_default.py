@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.is_file() and not args.keep_old.is_file():
         args.keep_old.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(args.out, args.keep_old)
-        print(f"ship_default: kept the old weights as {args.keep_old}")
+        print(
+            f"ship_default: kept the old weights as {args.keep_old}: commit it with the new ones"
+            " (benchmarks/validation_views.py and the model card compare against it)"
+        )
     staged = args.out.with_name(args.out.name + ".staged.safetensors")
     export_checkpoint(
         args.checkpoint, staged, keep, meta={"command": COMMAND}, generator_settings=settings
