@@ -197,6 +197,11 @@ run_stage() {
     echo "train_default.sh: stage $stage starts from $start" >&2
     ARGS+=(init_weights="$start")
   fi
+  if [[ $given_resume == no && ! -f "$run/checkpoints/last.ckpt" && -d $run ]]; then
+    # stopped before its first checkpoint: nothing to resume, so the stage starts again there
+    echo "train_default.sh: stage $stage: $run has no checkpoint yet; starting it again" >&2
+    ARGS+=(overwrite=true)
+  fi
   # shellcheck disable=SC2086  # DEBLUR may be a command with arguments
   nice -n 19 $DEBLUR train "${ARGS[@]}" "$@"
 }

@@ -123,6 +123,26 @@ def test_an_interrupted_chain_resumes_the_stage_it_was_in(repo: Path) -> None:
     assert _run(repo, "--next").stdout.split() == ["3", "runs/default_v4"]
 
 
+def test_a_stage_stopped_before_its_first_checkpoint_starts_again(repo: Path) -> None:
+    # stage 1 done; stage 2 was stopped before it wrote a checkpoint: its folder holds a run
+    assert _run(repo, STAGE="1").returncode == 0
+    (repo / "runs" / "default_v3" / "checkpoints").mkdir(parents=True)
+    (repo / "runs" / "default_v3" / "config.yaml").write_text("run: stopped at step 199\n")
+    again = _run(repo, STAGE="2")
+    assert again.returncode == 0, again.stderr
+    assert "runs/default_v3 has no checkpoint yet; starting it again" in again.stderr
+    call = _calls(repo)[-1]
+    assert call["overwrite"] == "true" and "resume" not in call
+    assert call["init_weights"] == "runs/default_v2/checkpoints/last.ckpt"
+    # a stage with a checkpoint is resumed, never overwritten
+    assert _step(repo, "2") == FINAL["2"]
+    (repo / "runs" / "default_v4" / "checkpoints").mkdir(parents=True)
+    (repo / "runs" / "default_v4" / "checkpoints" / "last.ckpt").write_text("100")
+    resumed = _run(repo, "trainer.max_time=50", STAGE="3")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "overwrite" not in _calls(repo)[-1] and _step(repo, "3") == 150
+
+
 def test_one_stage_needs_the_previous_one(repo: Path) -> None:
     alone = _run(repo, STAGE="3")
     assert alone.returncode == 2
