@@ -113,11 +113,42 @@ def test_ema_is_the_running_average_of_the_weights() -> None:
     with torch.no_grad():
         for p in module.generator.parameters():
             p.add_(1.0)
-    module._update_ema()
+    module._update_ema(5000)
     for old, new, live in zip(
         before, module.generator_ema.parameters(), module.generator.parameters(), strict=True
     ):
         torch.testing.assert_close(new, 0.75 * old + 0.25 * live)
+
+
+@pytest.mark.parametrize(("step", "decay"), [(0, 0.1), (8, 0.5), (890, 0.99), (20_000, 0.999)])
+def test_ema_warmup_raises_the_decay_with_the_steps(step: int, decay: float) -> None:
+    module = GANModule(TINY_UNET, ema_decay=0.999, ema_warmup=True)
+    assert module.generator_ema is not None
+    before = [p.detach().clone() for p in module.generator_ema.parameters()]
+    with torch.no_grad():
+        for p in module.generator.parameters():
+            p.add_(1.0)
+    module._update_ema(step)
+    for old, new, live in zip(
+        before, module.generator_ema.parameters(), module.generator.parameters(), strict=True
+    ):
+        torch.testing.assert_close(new, decay * old + (1 - decay) * live)
+
+
+def test_ema_warmup_is_an_optim_setting(tmp_path: Path, make_config) -> None:
+    run_dir = tmp_path / "run"
+    config = make_config(
+        run_dir,
+        generator=TINY_UNET,
+        optim={"ema_decay": 0.999, "ema_warmup": True},
+        data={"val": None},
+        trainer={"max_steps": 2},
+    )
+    fit(config)
+    hparams = _last(run_dir)["hyper_parameters"]
+    assert hparams["ema_decay"] == 0.999 and hparams["ema_warmup"] is True
+    with pytest.raises(TypeError, match="ema_warmup must be true or false, got 'yes'"):
+        GANModule(TINY_UNET, ema_decay=0.999, ema_warmup="yes")  # type: ignore[arg-type]
 
 
 def test_accumulation_matches_one_big_batch() -> None:

@@ -97,6 +97,7 @@ _OPTIM_KEYS = (
     "decay",
     "grad_clip",
     "ema_decay",
+    "ema_warmup",
     "diffaugment",
     "multiscale",
     "backbone_warmup",

@@ -106,6 +106,24 @@ def lr_factor(
     return factor
 
 
+def ema_decay_at(decay: float, step: int, warmup: bool) -> float:
+    """The weight average's decay at GAN step ``step`` (0-based), with or without warm-up.
+
+    With ``warmup`` it is ``min(decay, (1 + step) / (10 + step))``, as TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``: 0.1 at the first step, 0.5 at step 8,
+    0.99 at step 890, 0.999 from step 8,990; so the average follows a network trained from
+    scratch instead of keeping its random start (a fixed 0.999 holds ``0.999**1000`` = 37 % of
+    it after 1,000 steps).
+
+    Example:
+        >>> [round(ema_decay_at(0.999, s, True), 4) for s in (0, 8, 890, 9000)]
+        [0.1, 0.5, 0.99, 0.999]
+        >>> ema_decay_at(0.999, 0, False)
+        0.999
+    """
+    return min(decay, (1 + step) / (10 + step)) if warmup else decay
+
+
 def _spec(value: Any, kind: str) -> dict[str, Any]:
     if isinstance(value, str):
         return {"name": value}
@@ -180,6 +198,10 @@ class GANModule(L.LightningModule):
         grad_clip: clip each network's gradient norm to this (``None``: no clipping).
         accumulate: micro-batches whose gradients are summed into each update.
         ema_decay: decay of the generator's weight average, e.g. 0.999 (``None``: no average).
+        ema_warmup: raise the average's decay with the steps, ``min(ema_decay, (1 + n) / (10 +
+            n))`` at GAN step ``n`` (TensorFlow's ``ExponentialMovingAverage(num_updates=)``):
+            from a random start, a fixed 0.999 still holds 37 % of the initial weights after
+            1,000 steps and hides that much progress from validation and the export.
         diffaugment: DiffAugment policy for the critic's inputs, e.g.
             ``"color,translation,cutout"`` (``None``: no augmentation).
         multiscale: train multi-output generators on every output.
@@ -218,6 +240,7 @@ class GANModule(L.LightningModule):
         grad_clip: float | None = None,
         accumulate: int = 1,
         ema_decay: float | None = None,
+        ema_warmup: bool = False,
         diffaugment: str | None = None,
         multiscale: bool = True,
         log_images: int = 4,
@@ -251,8 +274,9 @@ class GANModule(L.LightningModule):
             raise ValueError(f"accumulate must be a positive integer, got {accumulate!r}")
         if diffaugment is not None and not isinstance(diffaugment, str):
             raise TypeError(f"diffaugment must be a policy string or None, got {diffaugment!r}")
-        if not isinstance(multiscale, bool):
-            raise TypeError(f"multiscale must be true or false, got {multiscale!r}")
+        for flag, value in (("multiscale", multiscale), ("ema_warmup", ema_warmup)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{flag} must be true or false, got {value!r}")
         hparams: dict[str, Any] = {
             "generator": generator_spec,
             "discriminator": discriminator_spec,
@@ -276,6 +300,7 @@ class GANModule(L.LightningModule):
                 if ema_decay is None
                 else _number("ema_decay", ema_decay, low=0.0, high=1.0 - 1e-12)
             ),
+            "ema_warmup": ema_warmup,
             "diffaugment": diffaugment or None,
             "multiscale": multiscale,
             "log_images": _count("log_images", log_images),
@@ -441,11 +466,12 @@ class GANModule(L.LightningModule):
         return list(zip(blurry.split(step), sharp.split(step), strict=True))
 
     @torch.no_grad()
-    def _update_ema(self) -> None:
+    def _update_ema(self, step: int) -> None:
+        """Move the average toward the weights after GAN step ``step`` (0 for the first)."""
         ema = self.generator_ema
         if ema is None:
             return
-        decay = float(self.hparams["ema_decay"])
+        decay = ema_decay_at(float(self.hparams["ema_decay"]), step, self.hparams["ema_warmup"])
         ema_params: list[Tensor] = list(ema.parameters())
         params: list[Tensor] = [p.detach() for p in self.generator.parameters()]
         torch._foreach_lerp_(ema_params, params, 1.0 - decay)
@@ -520,7 +546,7 @@ class GANModule(L.LightningModule):
         self._clip(g_opt)
         g_opt.step()
         self.untoggle_optimizer(g_opt)
-        self._update_ema()
+        self._update_ema(step)
         if self.discriminator is not None:
             logs["train/adv"] = adv_total
 
