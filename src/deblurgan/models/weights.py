@@ -74,7 +74,10 @@ class ShippedWeights:
 SHIPPED_WEIGHTS: dict[str, ShippedWeights] = {
     "default": ShippedWeights(
         file="default.safetensors",
-        description="light residual U-Net for camera-shake blur (L1, EMA), trained here; CPU-fast",
+        description=(
+            "small NAFNet for camera and object motion blur (realistic synthetic blur, -PSNR,"
+            " EMA), trained here; CPU-fast"
+        ),
     ),
 }
 """Weights shipped inside the package, by public name."""

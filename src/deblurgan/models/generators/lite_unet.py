@@ -1,4 +1,4 @@
-"""A light residual U-Net on pixel-unshuffled input: the fast CPU generator of the shipped model.
+"""A light residual U-Net on pixel-unshuffled input: the first shipped model's fast CPU generator.
 
 Design, and why: DeblurGAN-v2's FPN works at 1/4 resolution and adds its output to the input, so
 fine detail must be rebuilt from coarse features; trained from scratch (no ImageNet backbone) it
