@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,36 @@ def test_ema_is_the_running_average_of_the_weights() -> None:
         before, module.generator_ema.parameters(), module.generator.parameters(), strict=True
     ):
         torch.testing.assert_close(new, 0.75 * old + 0.25 * live)
+
+
+def test_a_fit_hides_lightnings_warning_about_the_weight_average(
+    tmp_path: Path, make_config
+) -> None:
+    config = make_config(
+        tmp_path / "run",
+        generator=TINY_UNET,
+        optim={"ema_decay": 0.9},
+        data={"val": None},
+        trainer={"max_steps": 1},
+    )
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit(config)
+    messages = [str(w.message) for w in seen]
+    assert not [m for m in messages if "in eval mode" in m or "LeafSpec" in m], messages
+
+
+def test_the_eval_mode_warning_stays_for_other_modules() -> None:
+    module = GANModule(TINY_UNET, ema_decay=0.9)
+    message = "Found 3 module(s) in eval mode at the start of training."
+    for frozen, shown in ((False, 0), (True, 1)):
+        if frozen:
+            module.generator.eval()  # a user's module in eval mode: the warning is theirs
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            fit_module._quiet_known_warnings(module)
+            warnings.warn(message, UserWarning, stacklevel=1)
+        assert len(seen) == shown
 
 
 @pytest.mark.parametrize(("step", "decay"), [(0, 0.1), (8, 0.5), (890, 0.99), (20_000, 0.999)])

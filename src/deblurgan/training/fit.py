@@ -402,6 +402,19 @@ def _check_resume(resume: Path, module: GANModule) -> None:
             )
 
 
+def _quiet_known_warnings(module: GANModule) -> None:
+    """Hide the warnings of a fit that are not the user's to act on (inside ``catch_warnings``).
+
+    Lightning warns when modules are in eval mode as training starts: the weight average
+    (``generator_ema``) always is, on purpose, so the warning is hidden when nothing else is.
+    Lightning's own use of a torch pytree API that torch deprecated is hidden too.
+    """
+    frozen = [name for name, sub in module.named_modules() if not sub.training]
+    if frozen and all(name.split(".")[0] == "generator_ema" for name in frozen):
+        warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+
+
 def _strategy(name: Any) -> Any:
     """Lightning's strategy; plain ``ddp`` lets DDP find the parameters a backward leaves unused.
 
@@ -753,12 +766,14 @@ def _run(
         f", stopping at step {settings['stop_at']}" if settings["stop_at"] else "",
         f" (resuming {resume})" if resume else "",
     )
-    trainer.fit(
-        module,
-        datamodule=datamodule,
-        ckpt_path=str(resume) if resume is not None else None,
-        weights_only=True,
-    )
+    with warnings.catch_warnings():
+        _quiet_known_warnings(module)
+        trainer.fit(
+            module,
+            datamodule=datamodule,
+            ckpt_path=str(resume) if resume is not None else None,
+            weights_only=True,
+        )
 
     chosen: Path | None = None
     if best is not None and best.best_model_path:
