@@ -42,9 +42,10 @@ _PROG = "deblur"
 
 #: Peak memory of ``deblur`` (the shipped model, CPU, default tiles) per megapixel and its fixed
 #: part, measured by benchmarks/memory_per_megapixel.py between 16 and 36 MP: the whole-image
-#: buffers (decoded pixels, float tensors in and out, tile blending) dominate.
-MB_PER_MEGAPIXEL = 48
-FIXED_MB = 363
+#: buffers (decoded pixels, float tensors in and out, tile blending) dominate. Remeasured for
+#: the nafnet default on 2026-12-06 (the first default, lite_unet: 48 MB and 363 MB).
+MB_PER_MEGAPIXEL = 46
+FIXED_MB = 369
 _EPILOG = """\
 subcommands (give them first):
   deblur models [--json]     generator architectures, shipped and fetchable weights

@@ -67,7 +67,7 @@ def rgb_to_grey(rgb: Tensor) -> Tensor:
 
 #: Largest image (width x height) that :func:`read_image` decodes unless told otherwise: a guard
 #: against decompression bombs (a small file that expands to gigabytes) and a memory bound. 100
-#: megapixels: restoring one with the shipped model peaks near 5.2 GB (0.36 GB + 48 MB per
+#: megapixels: restoring one with the shipped model peaks near 5.0 GB (0.37 GB + 46 MB per
 #: megapixel, measured by benchmarks/memory_per_megapixel.py), which an 8 GB machine holds.
 DEFAULT_MAX_PIXELS = 100_000_000
 
